@@ -1,0 +1,1 @@
+"""Client for the Flourish Software External API. Plain Python: no Django import here."""
