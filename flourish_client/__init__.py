@@ -1,1 +1,72 @@
 """Client for the Flourish Software External API. Plain Python: no Django import here."""
+
+from flourish_client.client import (
+    CONNECT_TIMEOUT_SECONDS,
+    MAX_IDS_PER_CALL,
+    PAGE_LIMIT,
+    PRODUCTION_BASE_URL,
+    READ_TIMEOUT_SECONDS,
+    DestinationRequest,
+    FlourishClient,
+    OrderLineRequest,
+    OutboundOrderRequest,
+)
+from flourish_client.errors import (
+    AuthError,
+    FlourishError,
+    NotFound,
+    ProtocolError,
+    TransientError,
+    ValidationError,
+)
+from flourish_client.events import MalformedEvent, UnsupportedData, WebhookEvent, parse_event
+from flourish_client.records import (
+    Brand,
+    Contact,
+    Destination,
+    Facility,
+    InventorySummaryRow,
+    Item,
+    OrderLine,
+    OrderStatus,
+    OutboundOrder,
+    PaymentStatus,
+    SalesRep,
+)
+from flourish_client.webhooks import SIGNATURE_HEADER, sign, verify
+
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS",
+    "MAX_IDS_PER_CALL",
+    "PAGE_LIMIT",
+    "PRODUCTION_BASE_URL",
+    "READ_TIMEOUT_SECONDS",
+    "SIGNATURE_HEADER",
+    "AuthError",
+    "Brand",
+    "Contact",
+    "Destination",
+    "DestinationRequest",
+    "Facility",
+    "FlourishClient",
+    "FlourishError",
+    "InventorySummaryRow",
+    "Item",
+    "MalformedEvent",
+    "NotFound",
+    "OrderLine",
+    "OrderLineRequest",
+    "OrderStatus",
+    "OutboundOrder",
+    "OutboundOrderRequest",
+    "PaymentStatus",
+    "ProtocolError",
+    "SalesRep",
+    "TransientError",
+    "UnsupportedData",
+    "ValidationError",
+    "WebhookEvent",
+    "parse_event",
+    "sign",
+    "verify",
+]
