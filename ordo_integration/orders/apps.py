@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "ordo_integration.orders"
+    verbose_name = "Orders"
