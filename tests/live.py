@@ -111,6 +111,10 @@ class WorkerProcess:
 
 @pytest.fixture
 def live_worker(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[WorkerProcess]:
+    from ordo_integration.celery import app
+
+    # Messages left on this run's queue by earlier tests (whose rows are gone) are dropped.
+    app.control.purge()
     worker = WorkerProcess(f"worker-{request.node.name[:40]}")
     worker.start()
     try:
