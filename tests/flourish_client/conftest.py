@@ -33,6 +33,7 @@ class Received:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: Any
+    raw_body: bytes = b""
 
 
 def envelope(data: Any, **meta: Any) -> dict[str, Any]:
@@ -74,6 +75,7 @@ class ScriptedFlourish:
                         query=parse_qsl(split.query, keep_blank_values=True),
                         headers={k.lower(): v for k, v in self.headers.items()},
                         body=json.loads(raw_body) if raw_body else None,
+                        raw_body=raw_body,
                     )
                 )
                 scripted = server.script.pop(0) if server.script else Scripted(body=envelope({}))

@@ -232,7 +232,7 @@ def test_it_cancels_with_the_official_body_read_from_the_order(
 
 
 def test_it_finds_the_live_order_for_an_original_id(flourish: ScriptedFlourish) -> None:
-    orders = [
+    orders: list[dict[str, object]] = [
         {"id": "1", "original_order_id": "CRM-1", "order_status": "Cancelled",
          "created_timestamp": "2025-03-01T17:00:00Z"},
         {"id": "2", "original_order_id": "CRM-2", "order_status": "Created"},

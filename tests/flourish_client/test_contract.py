@@ -25,7 +25,12 @@ from flourish_client import (
     PaymentStatus,
     TransientError,
     ValidationError,
+    parse_event,
+    verify,
 )
+from flourish_client.records import InventorySummaryRow, OutboundOrder
+
+from .conftest import ScriptedFlourish
 
 testing = pytest.importorskip("flourish_sandbox.testing")
 
@@ -441,3 +446,38 @@ def test_it_finds_the_order_after_an_ambiguous_create(sandbox: Any) -> None:
     # then it finds the order instead of creating a duplicate
     assert found is not None
     assert found.order_status == OrderStatus.CREATED
+
+
+# -- webhooks (§5) -------------------------------------------------------------------------------
+
+
+def test_it_verifies_and_parses_the_sandboxs_webhooks(flourish: ScriptedFlourish) -> None:
+    # given a sandbox that sends its webhooks, signed, to a local receiver
+    with testing.running_sandbox(
+        api_key="test-key", webhook_url=flourish.url + "/flourish/webhook", webhook_key="whk"
+    ) as sandbox:
+        client = FlourishClient(sandbox.url, sandbox.api_key, facility_id=REP_REQUIRED_FACILITY)
+
+        # when an order is created and shipped
+        created = client.create_outbound_order(_order(client, "ORDO-15"))
+        sandbox.state.ship_order(created.id)
+        assert sandbox.state.wait_for_deliveries(timeout=5.0)
+
+    # then every delivery verifies and parses into typed events
+    assert flourish.received
+    events = []
+    for delivery in flourish.received:
+        assert verify(delivery.raw_body, delivery.headers.get("auth-signature"), "whk")
+        assert not verify(delivery.raw_body, delivery.headers.get("auth-signature"), "other")
+        events.append(parse_event(delivery.raw_body))
+    orders = [e.data for e in events if isinstance(e.data, OutboundOrder)]
+    assert {e.resource_type for e in events} >= {"order", "inventory_summary"}
+    assert all(e.supported for e in events)
+    # delivery order is not guaranteed (§5.4): the latest state is the newest timestamp
+    latest = max(
+        orders,
+        key=lambda order: order.last_updated_timestamp or dt.datetime.min.replace(tzinfo=dt.UTC),
+    )
+    assert latest.id == created.id
+    assert latest.order_status == OrderStatus.SHIPPED
+    assert any(isinstance(e.data, InventorySummaryRow) and e.data.sku == SKU for e in events)
