@@ -1,4 +1,4 @@
-"""Quantities move with orders and adjustments (flourish-api.md §4.5; formula chosen in state.py)."""
+"""Quantities move with orders and adjustments (flourish-api.md §4.5; formula in state.py)."""
 
 from __future__ import annotations
 
