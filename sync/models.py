@@ -30,6 +30,11 @@ class FlourishIntegration(models.Model):
     api_key = EncryptedTextField("API key", blank=True)
     enabled = models.BooleanField(default=True)
     inventory_sync_interval_minutes = models.PositiveIntegerField(default=15)
+    check_sellable_on_confirm = models.BooleanField(
+        "check sellable quantity on Confirm",
+        default=False,
+        help_text="Refuse to confirm an order line above the item's sellable quantity.",
+    )
 
     # Generated once by the portal, shown to the admin to paste into Flourish (§5.1, §5.3).
     webhook_signing_key = EncryptedTextField(blank=True)
