@@ -323,6 +323,7 @@ class SandboxState:
         self._item_query_cache: dict[tuple[Any, ...], list[str]] = {}
         self.stock: dict[str, dict[str, Stock]] = {}
         self._stock_ids: dict[str, list[int]] = {}  # per facility, sorted item ids
+        self._stock_list_cache: dict[str, list[Stock]] = {}
         self.destinations: dict[str, JSON] = {}
         self.sales_reps: dict[int, JSON] = {}
         self.orders: dict[str, JSON] = {}
@@ -475,6 +476,7 @@ class SandboxState:
         if item_id not in per:
             bisect.insort(self._stock_ids.setdefault(facility_id, []), int(item_id))
         per[item_id] = stock
+        self._stock_list_cache.pop(facility_id, None)
         self.clock.observe(us)
         return stock
 
@@ -698,9 +700,9 @@ class SandboxState:
             per = self.stock.get(facility_id, {})
             if "item_id" in query:
                 ids = sorted({i for i in query["item_id"] if i in per}, key=int)
+                rows = [per[i] for i in ids]
             else:
-                ids = [str(i) for i in self._stock_ids.get(facility_id, [])]
-            rows = [per[i] for i in ids]
+                rows = self._stock_rows(facility_id)
             if "sku" in query:
                 skus = set(query["sku"])
                 rows = [s for s in rows if self.items[s.item_id]["sku"] in skus]
@@ -717,6 +719,16 @@ class SandboxState:
             if end is not None:
                 rows = [s for s in rows if s.updated_us <= end]
             return rows
+
+    def _stock_rows(self, facility_id: str) -> list[Stock]:
+        """All stock of a facility in item id order; cached until a row is added or removed
+        (Stock objects are updated in place, so the cached list stays current)."""
+        rows = self._stock_list_cache.get(facility_id)
+        if rows is None:
+            per = self.stock.get(facility_id, {})
+            rows = [per[str(i)] for i in self._stock_ids.get(facility_id, [])]
+            self._stock_list_cache[facility_id] = rows
+        return rows
 
     def summary_rows(self, rows: Iterable[Stock]) -> list[JSON]:
         with self.lock:
@@ -800,6 +812,7 @@ class SandboxState:
             for facility_id, per in self.stock.items():
                 if per.pop(item_id, None) is not None:
                     self._stock_ids[facility_id].remove(int(item_id))
+                    self._stock_list_cache.pop(facility_id, None)
             self._items_version += 1
             self._item_query_cache.clear()
             self._emit("Item", "delete", item_id, dict(record))
