@@ -1,0 +1,240 @@
+"""Customers and orders in the admin: agents build Pending orders and Confirm them; from then on
+the order is read-only here ("changes are made in Flourish") and its timeline tells what happened.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+
+from ordo_integration.organizations.scoping import (
+    OrganizationScopedAdmin,
+    ScopedForeignKeysMixin,
+    organization_of,
+)
+
+from . import services
+from .models import Customer, Order, OrderLine, OrderStatus
+
+READ_ONLY_BANNER = (
+    "This order has been sent to Flourish: changes are made in Flourish, and their result shows "
+    "here."
+)
+
+
+@admin.register(Customer)
+class CustomerAdmin(OrganizationScopedAdmin):
+    list_display = ["name", "license_number", "license_type", "city", "state", "contact_name"]
+    search_fields = ["name", "license_number", "contact_name", "email"]
+    list_filter = ["state", "license_type"]
+
+
+class OrderLineInline(ScopedForeignKeysMixin, admin.TabularInline):
+    model = OrderLine
+    extra = 1
+    fields = ["item", "quantity", "unit_price", "discount", "line_total_display"]
+    readonly_fields = ["line_total_display"]
+
+    @admin.display(description="line total")
+    def line_total_display(self, line: OrderLine) -> Decimal | str:
+        if line.pk is None:
+            return "—"
+        return line.line_total
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "item":
+            # Only what can be sold: active items of the user's organization.
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _editable(self, obj: Order | None) -> bool:
+        return obj is None or services.is_editable(obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Order)
+class OrderAdmin(OrganizationScopedAdmin):
+    change_form_template = "admin/orders/order/change_form.html"
+    list_display = [
+        "__str__",
+        "customer",
+        "status",
+        "payment_terms",
+        "total_display",
+        "sales_agent",
+        "flourish_order_id",
+        "created_at",
+    ]
+    list_filter = ["status", "payment_terms", "license"]
+    list_select_related = ["customer", "sales_agent"]
+    search_fields = ["number", "customer__name", "customer__license_number", "flourish_order_id"]
+    inlines = [OrderLineInline]
+    actions = ["confirm_orders"]
+    fields = [
+        "number",
+        "customer",
+        "license",
+        "sales_agent",
+        "payment_terms",
+        "net_days",
+        "requested_delivery_date",
+        "notes",
+        "total_display",
+        "status",
+        "flourish_order_id",
+        "flourish_order_status",
+        "flourish_payment_status",
+        "confirmed_at",
+    ]
+    readonly_fields = [
+        "total_display",
+        "status",
+        "flourish_order_id",
+        "flourish_order_status",
+        "flourish_payment_status",
+        "confirmed_at",
+    ]
+
+    @admin.display(description="total")
+    def total_display(self, order: Order) -> Decimal | str:
+        if order.pk is None:
+            return "—"
+        return order.total
+
+    # -- read-only from Confirm on -----------------------------------------------------------------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # The number travels to Flourish as original_order_id: fixed once the order exists.
+            readonly.append("number")
+        return readonly
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not services.is_editable(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not services.is_editable(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        # The bulk delete action checks permissions per model, not per object.
+        refused = [order for order in queryset if not services.is_editable(order)]
+        if refused:
+            raise PermissionDenied("Only Pending orders can be deleted.")
+        super().delete_queryset(request, queryset)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        # An agent's new order is theirs unless they pick a colleague.
+        initial.setdefault("sales_agent", str(request.user.pk))
+        return initial
+
+    def save_model(self, request: HttpRequest, obj: Order, form: Any, change: bool) -> None:
+        if not request.user.is_superuser and not change:
+            obj.organization = organization_of(request.user)  # type: ignore[assignment]
+        if not obj.number and obj.organization_id:
+            services.assign_number(obj)
+        super().save_model(request, obj, form, change)
+
+    # -- Confirm -----------------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "<path:object_id>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="orders_order_confirm",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def _may_confirm(self, request: HttpRequest) -> bool:
+        # Confirm is part of working on orders: the same permission as editing one.
+        return super().has_change_permission(request)
+
+    def confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        # Scoped lookup: another organization's order is simply not found.
+        order = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self._may_confirm(request):
+            raise PermissionDenied
+        result = services.confirm(order, request.user)
+        level = messages.SUCCESS if result.confirmed else messages.WARNING
+        if result.errors:
+            level = messages.ERROR
+        self.message_user(request, f"Order {order} {result.message}", level)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    @admin.action(description="Confirm selected orders", permissions=["confirm"])
+    def confirm_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        confirmed = already = 0
+        for order in queryset.order_by("pk"):
+            result = services.confirm(order, request.user)
+            if result.confirmed:
+                confirmed += 1
+            elif result.already_confirmed:
+                already += 1
+            else:
+                self.message_user(request, f"Order {order} {result.message}", messages.ERROR)
+        refused = queryset.count() - confirmed - already
+        summary = f"{confirmed} order(s) confirmed"
+        if already:
+            summary += f", {already} already confirmed"
+        if refused:
+            summary += f", {refused} refused"
+        self.message_user(
+            request, summary + ".", messages.SUCCESS if not refused else messages.WARNING
+        )
+
+    def has_confirm_permission(self, request: HttpRequest) -> bool:
+        return self._may_confirm(request)
+
+    # -- the page ----------------------------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        order = self.get_object(request, object_id)
+        if order is not None:
+            extra_context.update(self._order_context(request, order))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _order_context(self, request: HttpRequest, order: Order) -> dict[str, Any]:
+        # The integration's outbox row (sync.OrderPush), read through its reverse accessor
+        # only, so that the domain does not import sync.
+        push = getattr(order, "push", None) if hasattr(order, "push") else None
+        return {
+            "order_editable": services.is_editable(order),
+            "order_confirmable": services.is_editable(order) and self._may_confirm(request),
+            "order_being_sent": order.status == OrderStatus.PENDING
+            and order.confirmed_at is not None,
+            "read_only_banner": READ_ONLY_BANNER,
+            "timeline": list(order.events.select_related("actor")),
+            "push_last_error": getattr(push, "last_error", ""),
+            "confirm_url": reverse("admin:orders_order_confirm", args=[order.pk]),
+        }

@@ -1,0 +1,656 @@
+"""Orders between Ordo and Flourish: Confirm's checks, the push outbox, and the way back.
+
+- ``validate_for_confirm`` and ``write_outbox`` answer the domain's Confirm signals
+  (``ordo_integration.orders.signals``).
+- ``push_order`` turns one ``OrderPush`` into exactly one Flourish outbound order
+  (flourish-api.md §4.10), whatever fails; ``sync.tasks.push_order`` calls it.
+- ``apply_flourish_order`` maps a Flourish order back onto its Ordo order (design.md §1.3);
+  the webhook processor and ``reconcile_orders`` call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from flourish_client import (
+    DestinationRequest,
+    FlourishClient,
+    FlourishError,
+    OrderLineRequest,
+    OutboundOrder,
+    OutboundOrderRequest,
+    TransientError,
+    ValidationError,
+)
+from flourish_client import OrderStatus as FlourishStatus
+from flourish_client import PaymentStatus as FlourishPayment
+from ordo_integration.catalog.models import Stock
+from ordo_integration.orders import services as order_services
+from ordo_integration.orders.models import (
+    EventSource,
+    Order,
+    OrderStatus,
+    PaymentTerms,
+)
+from ordo_integration.orders.signals import confirm_validation, order_confirmed
+from ordo_integration.organizations.models import License
+
+from .client import client_for
+from .models import FacilityLink, FlourishIntegration, OrderPush, PushAttempt, PushState
+
+logger = logging.getLogger(__name__)
+
+# Retries of transient failures (conventions §4): capped exponential backoff with full jitter.
+# Tests shorten the base through the ORDER_PUSH_BACKOFF_BASE_SECONDS setting.
+PUSH_BACKOFF_BASE_SECONDS = 2.0
+PUSH_BACKOFF_CAP_SECONDS = 300.0
+PUSH_MAX_ATTEMPTS = 8
+# Our clock and Flourish's differ a little; search and reconcile a bit further back than needed.
+CLOCK_MARGIN = dt.timedelta(minutes=5)
+RECONCILE_MARGIN = dt.timedelta(minutes=2)
+RECONCILE_FIRST_LOOKBACK = dt.timedelta(days=1)
+
+
+class Outcome(enum.StrEnum):
+    """PushAttempt.outcome values."""
+
+    IN_FLIGHT = "in flight"  # written before sending; left behind only by a crashed run
+    CREATED = "created"
+    ADOPTED = "adopted"  # an earlier ambiguous attempt had created it after all
+    AMBIGUOUS = "ambiguous"  # timeout, connection loss or 5xx: Flourish may have created it
+    RETRYABLE = "retryable"  # refused before processing (429): nothing was created
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+UNCERTAIN_OUTCOMES = (Outcome.IN_FLIGHT, Outcome.AMBIGUOUS)
+
+
+def backoff_base_seconds() -> float:
+    return float(getattr(settings, "ORDER_PUSH_BACKOFF_BASE_SECONDS", PUSH_BACKOFF_BASE_SECONDS))
+
+
+def push_read_timeout_seconds(default: float) -> float:
+    return float(getattr(settings, "ORDER_PUSH_READ_TIMEOUT_SECONDS", default))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "ORDER_PUSH_MAX_ATTEMPTS", PUSH_MAX_ATTEMPTS))
+
+
+def backoff_seconds(attempt: int, retry_after_seconds: float | None = None) -> float:
+    """Capped exponential (base * 2^(attempt-1)) with equal jitter; never below Retry-After."""
+    ceiling = min(PUSH_BACKOFF_CAP_SECONDS, backoff_base_seconds() * 2 ** max(0, attempt - 1))
+    delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
+    return max(delay, retry_after_seconds or 0.0)
+
+
+# -------------------------------------------------------------------------------------------------
+# Confirm: checks only the integration can make, and the outbox row
+# -------------------------------------------------------------------------------------------------
+
+
+def integration_of(order: Order) -> FlourishIntegration | None:
+    return FlourishIntegration.objects.filter(organization_id=order.organization_id).first()
+
+
+def facility_link_for(
+    license: License, integration: FlourishIntegration, client: FlourishClient | None = None
+) -> FacilityLink | None:
+    """The license's Flourish facility; resolved from ``list_facilities`` when not linked yet
+    (the setup's Check connection normally makes the link, §2.3)."""
+    link = FacilityLink.objects.filter(license=license).first()
+    if link is not None:
+        return link
+    try:
+        client = client or client_for(integration)
+        for facility in client.list_facilities():
+            if (facility.license_number or "").strip() == license.license_number.strip():
+                link, _ = FacilityLink.objects.update_or_create(
+                    license=license,
+                    defaults={
+                        "facility_id": facility.id,
+                        "facility_name": facility.facility_name,
+                        "sales_rep_required": facility.sales_rep_required_for_outbound,
+                    },
+                )
+                return link
+    except (FlourishError, ValueError) as exc:
+        logger.warning("could not resolve the facility of license %s: %s", license.pk, exc)
+    return None
+
+
+@receiver(confirm_validation, dispatch_uid="sync.orders.validate_for_confirm")
+def validate_for_confirm(sender: Any, order: Order, **kwargs: Any) -> list[str]:
+    integration = integration_of(order)
+    if integration is None or not integration.enabled or not integration.api_key:
+        return ["The Flourish integration of your organization is not set up or is disabled."]
+    errors: list[str] = []
+    link = facility_link_for(order.license, integration)
+    if link is None:
+        errors.append(
+            f"License {order.license.license_number} is not matched to a Flourish facility "
+            "— run Check connection."
+        )
+    elif link.sales_rep_required and not (order.sales_agent and order.sales_agent.email):
+        errors.append(
+            f"Facility {link.facility_name or link.facility_id} requires a sales rep: "
+            "the order needs a sales agent with an email address."
+        )
+    lines = list(order.lines.select_related("item"))
+    sellable: dict[int, Decimal] = {}
+    if integration.check_sellable_on_confirm:
+        sellable = dict(
+            Stock.objects.filter(
+                license=order.license, item__in=[line.item_id for line in lines]
+            ).values_list("item_id", "sellable_qty")
+        )
+    for line in lines:
+        item = line.item
+        if not item.is_active:
+            errors.append(f"Item {item.sku} ({item.name}) is inactive.")
+        elif not item.flourish_item_id:
+            errors.append(f"Item {item.sku} ({item.name}) is unknown in Flourish.")
+        if integration.check_sellable_on_confirm:
+            available = sellable.get(item.pk, Decimal(0))
+            if line.quantity > available:
+                errors.append(
+                    f"Item {item.sku}: {line.quantity.normalize()} ordered but only "
+                    f"{available.normalize()} sellable at license {order.license.license_number}."
+                )
+    return errors
+
+
+@receiver(order_confirmed, dispatch_uid="sync.orders.write_outbox")
+def write_outbox(sender: Any, order: Order, **kwargs: Any) -> OrderPush:
+    """Write (or re-arm) the outbox row in Confirm's transaction; enqueue after commit.
+
+    A row already queued or succeeded is left alone (a second Confirm is a no-op). A rejected
+    row comes back here when the agent confirms again after fixing the order.
+    """
+    push, created = OrderPush.objects.select_for_update().get_or_create(order=order)
+    if not created and push.state in (PushState.REJECTED, PushState.FAILED):
+        push.state = PushState.QUEUED
+        push.last_error = ""
+        push.save(update_fields=["state", "last_error", "updated_at"])
+    if push.state == PushState.QUEUED:
+        enqueue_push(push.pk)
+    return push
+
+
+def enqueue_push(push_id: int) -> None:
+    from .tasks.orders import push_order as push_task
+
+    # After commit: a worker must never look for a row that is not visible yet.
+    transaction.on_commit(lambda: push_task.delay(push_id))
+
+
+# -------------------------------------------------------------------------------------------------
+# The push
+# -------------------------------------------------------------------------------------------------
+
+
+class PushResult(enum.StrEnum):
+    MISSING = "missing"
+    BUSY = "busy"
+    NOTHING_TO_DO = "nothing to do"
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+@dataclass
+class PushReport:
+    result: PushResult
+    retry_in_seconds: float = 0.0
+    message: str = ""
+
+
+def push_order(push_id: int) -> PushReport:
+    """Make the push's order exist exactly once in Flourish. Safe to run twice, or at once.
+
+    1. An "in flight" attempt is committed before anything is sent, so that a run killed
+       mid-request leaves a trace the next run treats as ambiguous.
+    2. The push row is then locked (skip_locked) for the whole exchange with Flourish: a second
+       run of the same push finds it locked and stops; a run killed mid-request releases the lock
+       with its database connection, and acks_late redelivers the task.
+    3. Under the lock: after any uncertain earlier attempt, look for the order by
+       ``original_order_id`` first and adopt it instead of sending again (§4.10 has no filter on
+       that field, so the client scans orders created since the push).
+    """
+    if not OrderPush.objects.filter(pk=push_id, state=PushState.QUEUED).exists():
+        if not OrderPush.objects.filter(pk=push_id).exists():
+            logger.info("order push %s no longer exists", push_id)
+            return PushReport(PushResult.MISSING)
+        return PushReport(PushResult.NOTHING_TO_DO)
+    marker = PushAttempt.objects.create(push_id=push_id, outcome=Outcome.IN_FLIGHT)
+    # An exception (our bug, the database) leaves the marker "in flight": the next run will look
+    # before sending, and the error reaches Celery's log.
+    with transaction.atomic():
+        push = (
+            OrderPush.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "order",
+                "order__customer",
+                "order__license",
+                "order__sales_agent",
+                "order__organization",
+            )
+            .filter(pk=push_id)
+            .first()
+        )
+        if push is None:
+            marker.delete()
+            return PushReport(PushResult.BUSY)
+        if push.state != PushState.QUEUED:
+            marker.delete()
+            return PushReport(PushResult.NOTHING_TO_DO)
+        return _push_locked(push, marker)
+
+
+def _push_locked(push: OrderPush, marker: PushAttempt) -> PushReport:
+    order = push.order
+    integration = integration_of(order)
+    if integration is None or not integration.api_key:
+        return _finish(push, marker, PushState.FAILED, Outcome.FAILED, "No Flourish integration.")
+    uncertain = push.attempt_log.exclude(pk=marker.pk).filter(outcome__in=UNCERTAIN_OUTCOMES)
+    started = time.monotonic()
+    client = client_for(integration)
+    # A read timeout on the create is an ambiguous outcome (Flourish may have created the order);
+    # the setting lets tests provoke one without waiting the client's default 30 s.
+    client.timeout = (client.timeout[0], push_read_timeout_seconds(client.timeout[1]))
+    summary = ""
+    try:
+        link = facility_link_for(order.license, integration, client)
+        if link is None:
+            raise ValidationError(
+                f"License {order.license.license_number} is not matched to a Flourish facility."
+            )
+        if uncertain.exists():
+            found = client.find_outbound_order_by_original_id(
+                order.number,
+                created_since=push.created_at - CLOCK_MARGIN,
+                facility_id=link.facility_id,
+            )
+            if found is not None:
+                _adopt(push, found)
+                return _finish(
+                    push,
+                    marker,
+                    PushState.SUCCEEDED,
+                    Outcome.ADOPTED,
+                    f"Found Flourish order {found.id} from an earlier attempt; not sent again.",
+                    started=started,
+                    response_code=200,
+                )
+        body = build_payload(order, link, client)
+        summary = summarise(body, link)
+        push.attempts += 1
+        created = client.create_outbound_order(body, facility_id=link.facility_id)
+    except ValidationError as exc:
+        message = f"Flourish refused the order: {exc.message}"
+        report = _finish(
+            push,
+            marker,
+            PushState.REJECTED,
+            Outcome.REJECTED,
+            message,
+            started=started,
+            response_code=exc.status_code,
+            summary=summary,
+        )
+        order_services.reopen(order, message)
+        return report
+    except TransientError as exc:
+        # A 429 is refused before processing; anything else may have created the order.
+        outcome = Outcome.RETRYABLE if exc.status_code == 429 else Outcome.AMBIGUOUS
+        if push.attempts >= max_attempts():
+            message = f"Gave up after {push.attempts} attempts: {exc}"
+            order_services.record_event(order, EventSource.PUSH, message)
+            return _finish(
+                push,
+                marker,
+                PushState.FAILED,
+                outcome,
+                message,
+                started=started,
+                response_code=exc.status_code,
+                summary=summary,
+            )
+        _finish(
+            push,
+            marker,
+            PushState.QUEUED,
+            outcome,
+            str(exc),
+            started=started,
+            response_code=exc.status_code,
+            summary=summary,
+        )
+        delay = backoff_seconds(max(push.attempts, 1), exc.retry_after_seconds)
+        return PushReport(PushResult.RETRY, retry_in_seconds=delay, message=str(exc))
+    except FlourishError as exc:
+        # Permanent but not about the order itself (credentials, protocol): an admin fixes the
+        # cause and presses Retry.
+        message = str(exc)
+        order_services.record_event(order, EventSource.PUSH, f"Push failed: {message}")
+        return _finish(
+            push,
+            marker,
+            PushState.FAILED,
+            Outcome.FAILED,
+            message,
+            started=started,
+            response_code=exc.status_code,
+            summary=summary,
+        )
+    finally:
+        client.close()
+    _adopt(push, created)
+    return _finish(
+        push,
+        marker,
+        PushState.SUCCEEDED,
+        Outcome.CREATED,
+        f"Created Flourish order {created.id}.",
+        started=started,
+        response_code=200,
+        summary=summary,
+    )
+
+
+def _adopt(push: OrderPush, flourish_order: OutboundOrder) -> None:
+    push.flourish_order_id = flourish_order.id
+    order = push.order
+    Order.objects.filter(pk=order.pk).update(flourish_order_id=flourish_order.id)
+    order.flourish_order_id = flourish_order.id
+    order_services.advance_status(
+        order,
+        OrderStatus.AWAITING_DELIVERY,
+        EventSource.PUSH,
+        f"Flourish order {flourish_order.id} created.",
+    )
+    _apply_mapped(order, flourish_order, EventSource.PUSH)
+
+
+def _finish(
+    push: OrderPush,
+    marker: PushAttempt,
+    state: str,
+    outcome: str,
+    message: str,
+    *,
+    started: float | None = None,
+    response_code: int | None = None,
+    summary: str = "",
+) -> PushReport:
+    marker.outcome = outcome
+    marker.message = message
+    marker.response_code = response_code
+    marker.request_summary = summary
+    if started is not None:
+        marker.duration_ms = int((time.monotonic() - started) * 1000)
+    marker.save()
+    push.state = state
+    push.last_error = "" if state == PushState.SUCCEEDED else message
+    push.save(update_fields=["state", "last_error", "attempts", "flourish_order_id", "updated_at"])
+    result = {
+        PushState.SUCCEEDED: PushResult.SUCCEEDED,
+        PushState.REJECTED: PushResult.REJECTED,
+        PushState.FAILED: PushResult.FAILED,
+    }.get(PushState(state), PushResult.RETRY)
+    return PushReport(result, message=message)
+
+
+def build_payload(order: Order, link: FacilityLink, client: FlourishClient) -> dict[str, Any]:
+    """The create body of flourish-api.md §4.10, lines by SKU like the official client."""
+    customer = order.customer
+    destination = next(iter(client.list_destinations(license_number=customer.license_number)), None)
+    if destination is not None and destination.license_number == customer.license_number:
+        destination_request = DestinationRequest.by_id(destination.id)
+    else:
+        first, _, last = customer.contact_name.partition(" ")
+        # A full object: Flourish searches by name and creates the destination if missing (§4.7).
+        destination_request = DestinationRequest(
+            name=customer.name,
+            license_number=customer.license_number,
+            address_line_1=customer.address_line_1 or None,
+            address_line_2=customer.address_line_2 or None,
+            city=customer.city or None,
+            state=customer.state or None,
+            zip_code=customer.zip_code or None,
+            country=customer.country or None,
+            company_email=customer.email or None,
+            company_phone_number=customer.phone or None,
+            contact={
+                "first_name": first,
+                "last_name": last,
+                "email": customer.email,
+                "phone_number": customer.phone,
+            },
+        )
+    notes: list[dict[str, Any]] = []
+    text = order.notes.strip()
+    if order.requested_delivery_date:
+        text = f"{text}\nRequested delivery: {order.requested_delivery_date.isoformat()}".strip()
+    if text:
+        notes.append({"subject": "From Ordo", "note": text, "internal_only": False})
+    lines = tuple(
+        OrderLineRequest(
+            sku=line.item.sku,
+            order_qty=line.quantity,
+            unit_price=line.unit_price,
+            discount_price=line.discount,
+        )
+        for line in order.lines.select_related("item")
+    )
+    rep_id, rep_object = _sales_rep(order, link, client)
+    body = OutboundOrderRequest(
+        original_order_id=order.number,
+        destination=destination_request,
+        lines=lines,
+        order_timestamp=order.confirmed_at or timezone.now(),
+        sales_rep_id=rep_id,
+        notes=tuple(notes),
+    ).to_wire()
+    if destination_request.id is None and customer.license_type:
+        body["destination"]["license_type"] = customer.license_type
+    if rep_object is not None:
+        body["sales_rep"] = rep_object
+    return body
+
+
+def _sales_rep(
+    order: Order, link: FacilityLink, client: FlourishClient
+) -> tuple[str | None, dict[str, Any] | None]:
+    """``{id}`` of the rep with the agent's email when the facility needs one (§4.8); else an
+    email object, which Flourish matches by email or creates."""
+    agent = order.sales_agent
+    if not link.sales_rep_required or agent is None or not agent.email:
+        return None, None
+    email = agent.email.strip().lower()
+    for rep in client.list_sales_reps(facility_id=link.facility_id):
+        if (rep.email or "").strip().lower() == email:
+            return rep.sales_rep_id, None
+    return None, {
+        "first_name": agent.first_name,
+        "last_name": agent.last_name,
+        "email": agent.email,
+    }
+
+
+def summarise(body: dict[str, Any], link: FacilityLink) -> str:
+    """What was sent, for the attempt log: no keys, no personal contact details."""
+    destination = body.get("destination", {})
+    dest = (
+        f"destination id {destination['id']}"
+        if "id" in destination
+        else f"new destination {destination.get('name')}"
+    )
+    lines = ", ".join(
+        f"{line.get('sku')} x {line.get('order_qty')}" for line in body["order_lines"]
+    )
+    return (
+        f"POST /v1/outbound-orders FacilityID {link.facility_id}: original_order_id "
+        f"{body['original_order_id']}, {dest}, lines {lines}"
+    )
+
+
+def retry_push(push: OrderPush) -> bool:
+    """The admin's Retry: a failed push (retries exhausted, or credentials refused) goes back to
+    the queue with a fresh attempt budget. A rejected order is fixed and confirmed again by its
+    agent instead, since Flourish will refuse the same body again."""
+    with transaction.atomic():
+        updated = OrderPush.objects.filter(pk=push.pk, state=PushState.FAILED).update(
+            state=PushState.QUEUED, attempts=0, updated_at=timezone.now()
+        )
+        if not updated:
+            return False
+        enqueue_push(push.pk)
+    return True
+
+
+# -------------------------------------------------------------------------------------------------
+# Back from Flourish
+# -------------------------------------------------------------------------------------------------
+
+DELIVERED_STATUSES = {FlourishStatus.SHIPPED.value, FlourishStatus.COMPLETED.value}
+
+
+def find_order(integration: FlourishIntegration, flourish_order: OutboundOrder) -> Order | None:
+    """By Flourish id, else by our number in ``original_order_id``; always within the
+    integration's own organization."""
+    orders = Order.objects.filter(organization_id=integration.organization_id)
+    found = (
+        orders.filter(flourish_order_id=flourish_order.id).first() if flourish_order.id else None
+    )
+    if found is None and flourish_order.original_order_id:
+        found = orders.filter(number=flourish_order.original_order_id).first()
+    return found
+
+
+def apply_flourish_order(
+    integration: FlourishIntegration, order: OutboundOrder, source: str
+) -> None:
+    """Apply a Flourish outbound order (webhook or reconciliation) to its Ordo order.
+
+    Unknown orders (made in Flourish directly) are ignored. Status only moves forward
+    (``advance_status``), so duplicate, reordered or stale events change nothing.
+    """
+    ordo_order = find_order(integration, order)
+    if ordo_order is None:
+        logger.debug("Flourish order %s is not an Ordo order; ignored", order.id)
+        return
+    if not ordo_order.flourish_order_id and order.id:
+        # A push whose answer never arrived: the order exists in Flourish all the same.
+        Order.objects.filter(pk=ordo_order.pk, flourish_order_id="").update(
+            flourish_order_id=order.id
+        )
+        ordo_order.flourish_order_id = order.id
+    if ordo_order.status == OrderStatus.PENDING and ordo_order.confirmed_at is not None:
+        order_services.advance_status(
+            ordo_order,
+            OrderStatus.AWAITING_DELIVERY,
+            source,
+            f"Flourish order {order.id} exists ({order.order_status}).",
+        )
+    _apply_mapped(ordo_order, order, source)
+
+
+def _apply_mapped(ordo_order: Order, order: OutboundOrder, source: str) -> None:
+    with transaction.atomic():
+        current = Order.objects.select_for_update().get(pk=ordo_order.pk)
+        last_seen = current.flourish_last_updated
+        stale = (
+            last_seen is not None
+            and order.last_updated_timestamp is not None
+            and order.last_updated_timestamp < last_seen
+        )
+        if stale:
+            return
+        Order.objects.filter(pk=current.pk).update(
+            flourish_order_status=order.order_status,
+            flourish_payment_status=order.payment_status or "",
+            flourish_last_updated=order.last_updated_timestamp or last_seen,
+        )
+    ordo_order.flourish_order_status = order.order_status
+    ordo_order.flourish_payment_status = order.payment_status or ""
+    label = f"Flourish: {order.order_status}, payment {order.payment_status or '—'}."
+    for target in target_statuses(ordo_order.payment_terms, order):
+        order_services.advance_status(ordo_order, target, source, label)
+
+
+def target_statuses(payment_terms: str, order: OutboundOrder) -> Iterable[str]:
+    """design.md §1.3, in the order the moves must be made."""
+    if order.order_status == FlourishStatus.CANCELLED:
+        yield OrderStatus.CANCELLED
+        return
+    if order.order_status in DELIVERED_STATUSES:
+        yield OrderStatus.DELIVERED
+        if payment_terms == PaymentTerms.CASH_ON_DELIVERY:
+            # Cash on delivery: shipped means paid (flourish-api.md §4.10 payment_status note).
+            yield OrderStatus.PAID
+    if order.payment_status == FlourishPayment.PAID:
+        yield OrderStatus.PAID
+
+
+# -------------------------------------------------------------------------------------------------
+# Reconciliation
+# -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    integrations: int = 0
+    orders_seen: int = 0
+    errors: int = 0
+
+
+def reconcile_integration(integration: FlourishIntegration) -> int:
+    """Apply every outbound order changed since the last check; returns how many were seen.
+
+    ``last_reconciled_at`` becomes this run's start only when the run finished, so a failed run
+    is simply repeated from the same point next time.
+    """
+    started_at = timezone.now()
+    since = (
+        integration.last_reconciled_at - RECONCILE_MARGIN
+        if integration.last_reconciled_at
+        else started_at - RECONCILE_FIRST_LOOKBACK
+    )
+    seen = 0
+    with client_for(integration) as client:
+        for flourish_order in client.list_outbound_orders(last_updated_since=since):
+            seen += 1
+            apply_flourish_order(integration, flourish_order, source=EventSource.RECONCILIATION)
+    FlourishIntegration.objects.filter(pk=integration.pk).update(last_reconciled_at=started_at)
+    integration.last_reconciled_at = started_at
+    return seen
+
+
+def reconcile_orders() -> ReconcileReport:
+    report = ReconcileReport()
+    for integration in FlourishIntegration.objects.filter(enabled=True).order_by("pk"):
+        if not integration.api_key:
+            continue
+        report.integrations += 1
+        try:
+            report.orders_seen += reconcile_integration(integration)
+        except (FlourishError, ValueError) as exc:
+            report.errors += 1
+            logger.warning("reconciliation of integration %s failed: %s", integration.pk, exc)
+    return report
