@@ -15,6 +15,7 @@ import pytest
 
 from flourish_sandbox.scenarios import FACILITY_A, FACILITY_B
 from flourish_sandbox.testing import RunningSandbox, running_sandbox
+from ordo_integration.catalog.models import Item
 from ordo_integration.orders.models import Order, PaymentTerms
 from sync.models import FacilityLink, FlourishIntegration
 from tests.factories import (
@@ -70,6 +71,9 @@ def sandbox_item(organization: Any, sandbox: RunningSandbox) -> Callable[[str], 
     """An Ordo item mirroring sandbox item ``item_id`` (as the inventory sync would make it)."""
 
     def make(item_id: str = "101") -> Any:
+        existing = Item.objects.filter(organization=organization, flourish_item_id=item_id)
+        if existing.exists():
+            return existing.get()
         record = sandbox.state.item(item_id)
         return ItemFactory(
             organization=organization,
