@@ -1,3 +1,11 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from .views import FlourishWebhookView
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "flourish/<uuid:integration_uuid>/",
+        FlourishWebhookView.as_view(),
+        name="flourish-webhook",
+    ),
+]
