@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shipped_order(organization: Any) -> Order:
+def shipped_order(organization: Any) -> Any:
     """An order already in Flourish that a Shipped delivery would move on."""
     return OrderFactory(
         organization=organization,
