@@ -8,12 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import FlourishIntegration
+from flourish_client import AuthError, Facility, FlourishError
+from ordo_integration.organizations.models import Brand, License, Organization
+
+from .client import client_for
+from .models import FacilityLink, FlourishIntegration
 
 # The two custom headers Flourish sends with every delivery (§5.3: up to two key/value pairs).
 # One names the integration, the other carries a random secret only this portal and Flourish know.
@@ -114,3 +119,141 @@ def generated_values(integration: FlourishIntegration) -> list[GeneratedValue]:
         GeneratedValue("Custom header 2 name", SECRET_HEADER),
         GeneratedValue("Custom header 2 value", integration.webhook_header_secret, secret=True),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Check connection: the pre-flight mapping report
+# ---------------------------------------------------------------------------------------------
+
+
+def _folded(name: str) -> str:
+    """Case and spacing differences only: "Green  ridge" and "Green Ridge" fold alike."""
+    return " ".join(name.split()).casefold()
+
+
+def check_connection(integration: FlourishIntegration) -> dict[str, Any]:
+    """Call Flourish with the stored key and say, in plain words, how this organization maps.
+
+    Per license: the facility whose ``license_number`` matches (§4.1); its id is stored in a
+    ``FacilityLink`` and sent as ``FacilityID`` on every facility-scoped call (§2.3). A link
+    whose license no longer matches any facility is deleted, so no order goes to a wrong site.
+    Per brand: exact name, near match (case or spacing), or none: item sync filters by the exact
+    brand name (§4.4), so a near match means nothing syncs until the names agree.
+    The report is stored on the integration and returned.
+    """
+    organization = integration.organization
+    report: dict[str, Any] = {
+        "checked_at": timezone.now().isoformat(),
+        "key_accepted": False,
+        "error": "",
+        "licenses": [],
+        "brands": [],
+    }
+    try:
+        with client_for(integration) as client:
+            facilities = list(client.list_facilities())
+            flourish_brands = [brand.brand_name for brand in client.list_brands()]
+    except AuthError:
+        report["error"] = "Flourish refused the API key (check the key and the username)."
+    except ValueError as exc:  # no key stored yet
+        report["error"] = str(exc)
+    except FlourishError as exc:
+        report["error"] = f"Flourish could not be reached or answered an error: {exc}"
+    else:
+        report["key_accepted"] = True
+        report["licenses"] = _map_licenses(organization, facilities)
+        report["brands"] = _map_brands(organization, flourish_brands)
+    integration.last_connection_check_at = timezone.now()
+    integration.last_connection_report = report
+    integration.save(update_fields=["last_connection_check_at", "last_connection_report"])
+    return report
+
+
+def _map_licenses(organization: Organization, facilities: list[Facility]) -> list[dict[str, Any]]:
+    by_number = {
+        facility.license_number.strip(): facility
+        for facility in facilities
+        if facility.license_number
+    }
+    rows = []
+    for license in License.objects.filter(organization=organization).order_by("license_number"):
+        facility = by_number.get(license.license_number.strip())
+        if facility is None:
+            FacilityLink.objects.filter(license=license).delete()
+            rows.append(
+                {
+                    "license_number": license.license_number,
+                    "matched": False,
+                    "message": "No Flourish facility has this license number.",
+                }
+            )
+            continue
+        FacilityLink.objects.update_or_create(
+            license=license,
+            defaults={
+                "facility_id": facility.id,
+                "facility_name": facility.facility_name,
+                "sales_rep_required": facility.sales_rep_required_for_outbound,
+            },
+        )
+        rows.append(
+            {
+                "license_number": license.license_number,
+                "matched": True,
+                "facility_id": facility.id,
+                "facility_name": facility.facility_name,
+                "sales_rep_required": facility.sales_rep_required_for_outbound,
+                "message": f"Matches Flourish facility {facility.facility_name} ({facility.id})."
+                + (
+                    " Orders must name a sales rep."
+                    if facility.sales_rep_required_for_outbound
+                    else ""
+                ),
+            }
+        )
+    return rows
+
+
+def _map_brands(organization: Organization, flourish_brands: list[str]) -> list[dict[str, Any]]:
+    exact = set(flourish_brands)
+    folded = {_folded(name): name for name in flourish_brands}
+    rows = []
+    for brand in Brand.objects.filter(organization=organization).order_by("name"):
+        if brand.name in exact:
+            rows.append(
+                {
+                    "brand": brand.name,
+                    "match": "exact",
+                    "flourish_name": brand.name,
+                    "message": "Flourish has a brand of exactly this name.",
+                }
+            )
+        elif _folded(brand.name) in folded:
+            near = folded[_folded(brand.name)]
+            rows.append(
+                {
+                    "brand": brand.name,
+                    "match": "near",
+                    "flourish_name": near,
+                    "message": f"Flourish spells it {near!r}: rename one of them so they match "
+                    "exactly, or its items will not sync.",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "brand": brand.name,
+                    "match": "none",
+                    "flourish_name": "",
+                    "message": "Flourish has no brand of this name.",
+                }
+            )
+    return rows
+
+
+def facility_links(organization: Organization) -> dict[int, FacilityLink]:
+    """License id → its ``FacilityLink`` for the organization's licenses that have one."""
+    links = FacilityLink.objects.filter(license__organization=organization).select_related(
+        "license"
+    )
+    return {link.license_id: link for link in links}
