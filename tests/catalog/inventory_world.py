@@ -1,8 +1,8 @@
 """A world for inventory tests: the demo Flourish sandbox over real HTTP, and the ``organization``
 persona's Ordo side wired to it (two of the four Flourish brands, both demo licenses).
 
-Fixtures are imported by the test modules that use them (``from tests.catalog.inventory_world
-import *``-style, by name), so that ``tests/sync`` and ``tests/catalog`` share one definition.
+Test modules in ``tests/sync`` and ``tests/catalog`` build their ``world`` fixture with
+``make_world`` (a generator: the sandbox stops when the fixture ends).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from flourish_sandbox.scenarios import FACILITY_A, FACILITY_B
 from flourish_sandbox.testing import RunningSandbox, running_sandbox
@@ -49,8 +47,10 @@ class World:
 
 def make_world(organization: Organization, **sandbox_options: Any) -> Iterator[World]:
     with running_sandbox(api_key="test-key", seed="demo", **sandbox_options) as sandbox:
-        brands = {name: BrandFactory(organization=organization, name=name) for name in OUR_BRANDS}
-        licenses = {
+        brands: dict[str, Any] = {
+            name: BrandFactory(organization=organization, name=name) for name in OUR_BRANDS
+        }
+        licenses: dict[str, Any] = {
             facility: LicenseFactory(organization=organization, license_number=number)
             for facility, number in LICENSE_OF_FACILITY.items()
         }
@@ -61,8 +61,3 @@ def make_world(organization: Organization, **sandbox_options: Any) -> Iterator[W
             api_key=sandbox.api_key,
         )
         yield World(sandbox, organization, integration, brands, licenses)
-
-
-@pytest.fixture
-def world(organization: Organization) -> Iterator[World]:
-    yield from make_world(organization)

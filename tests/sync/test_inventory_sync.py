@@ -8,6 +8,7 @@ Flourish's quantities per license, and the run says what it did and what it skip
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,10 +21,15 @@ from ordo_integration.catalog.models import Item, Stock
 from ordo_integration.organizations.setup import steps_for
 from sync import inventory
 from sync.models import SyncMode, SyncRun, SyncState, SyncTrigger
-from tests.catalog.inventory_world import World, make_world, world  # noqa: F401
+from tests.catalog.inventory_world import World, make_world
 from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(organization: Any) -> Iterator[World]:
+    yield from make_world(organization)
 
 
 def full_sync(world: World, **kwargs: Any) -> SyncRun:
@@ -185,7 +191,9 @@ def test_it_records_a_flourish_500_mid_run_and_a_rerun_completes(
     for world_ in make_world(organization, items=300):
         faults: list[Any] = []
 
-        def break_flourish_after_first_batch(run: SyncRun) -> None:
+        def break_flourish_after_first_batch(
+            run: SyncRun, faults: list[Any] = faults, world_: World = world_
+        ) -> None:
             if not faults:
                 faults.append(
                     world_.state.add_fault(kind="status", status=500, path_prefix="/items")
