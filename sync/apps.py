@@ -6,6 +6,8 @@ class SyncConfig(AppConfig):
     verbose_name = "Flourish integration"
 
     def ready(self) -> None:
-        from . import setup_steps
+        # Importing sync.orders connects its receivers of the domain's Confirm signals (validate,
+        # write the push outbox row); that must not depend on the admin being loaded.
+        from . import orders, setup_steps  # noqa: F401
 
         setup_steps.register()
