@@ -17,6 +17,12 @@ def masked(secret: str) -> str:
 
 
 class FlourishIntegrationForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label="Flourish base URL",
+        assume_scheme="https",
+        initial="https://app.flourishsoftware.com",
+        help_text="https://app.flourishsoftware.com unless Flourish told you otherwise.",
+    )
     api_key = forms.CharField(
         label="API key",
         required=False,

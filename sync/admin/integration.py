@@ -69,7 +69,8 @@ class FlourishIntegrationAdmin(OrganizationScopedAdmin):
 
     # One integration per organization: an Ordo Admin goes straight to theirs (or its add form).
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        if request.method == "GET" and not request.user.is_superuser:
+        visible = self.has_view_or_change_permission(request)
+        if request.method == "GET" and visible and not request.user.is_superuser:
             mine = self.get_queryset(request).first()
             if mine is not None:
                 return redirect("admin:sync_flourishintegration_change", mine.pk)
