@@ -1565,6 +1565,11 @@ class SandboxState:
         except ValueError as exc:
             raise SandboxError(400, str(exc)) from None
         with self.lock:
+            # One endpoint per URL, as on Flourish's Webhook Endpoint screen: configuring a URL
+            # again replaces its settings instead of sending every event twice.
+            for existing in list(self.endpoints.values()):
+                if existing.url == url:
+                    del self.endpoints[existing.id]
             endpoint = WebhookEndpoint(
                 url=url,
                 signing_key=signing_key or None,

@@ -155,3 +155,16 @@ def test_it_saves_and_reloads_a_state_file(tmp_path: Path, destination_id: str) 
             api.get(f"/outbound-orders/{order['id']}").json()["data"]["order_lines"][0]["order_qty"]
             == 2
         )
+
+
+def test_it_replaces_an_endpoint_configured_again_for_the_same_url(
+    sandbox: RunningSandbox,
+) -> None:
+    first = {"url": "http://127.0.0.1:9/hook", "signing_key": "old", "events": ["Inventory"]}
+    _control(sandbox, "POST", "/webhooks", first)
+
+    again = {**first, "signing_key": "new", "events": ["Outbound Order"]}
+    _control(sandbox, "POST", "/webhooks", again)
+
+    listed = _control(sandbox, "GET", "/webhooks").json()["data"]
+    assert [(e["url"], e["events"]) for e in listed] == [(first["url"], ["Outbound Order"])]
