@@ -18,7 +18,9 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Portal: http://127.0.0.1:8000/admin/   (Ctrl-C stops everything)"
+	@echo "Portal:           http://127.0.0.1:8000/admin/"
+	@echo "Flourish sandbox: http://127.0.0.1:8100/   (the warehouse's control page)"
+	@echo "Ctrl-C stops everything; make run again picks up where it stopped."
 	$(VENV)/bin/honcho start -f Procfile
 
 lint: install
