@@ -172,6 +172,18 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+# Shared cache (webhook rate limits, login lockouts' lookups): Redis when there is one, so every
+# web process counts together; otherwise per-process memory, which is enough for one process.
+CACHE_URL = env("CACHE_URL", default="")
+_redis_cache = CACHE_URL or env("CELERY_BROKER_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_cache}
+        if _redis_cache.startswith("redis://")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery -----------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -219,6 +231,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Portal behaviour ---------------------------------------------------------------------------
 WEBHOOK_ROTATION_WINDOW_HOURS = env.int("WEBHOOK_ROTATION_WINDOW_HOURS", default=24)
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+# Deliveries accepted per integration per minute before the endpoint answers 429 (Retry-After).
+# Flourish sends one message per changed record; a busy warehouse stays far below this.
+WEBHOOK_RATE_LIMIT_PER_MINUTE = env.int("WEBHOOK_RATE_LIMIT_PER_MINUTE", default=6000)
 
 LOGGING = {
     "version": 1,

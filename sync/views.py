@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import NoReturn
 
+from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import webhooks
+from .throttling import PerIntegrationThrottle
 
 
 class FlourishWebhookView(APIView):
@@ -23,6 +26,14 @@ class FlourishWebhookView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    throttle_classes = [PerIntegrationThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        # A refused delivery is recorded like every other rejection, without reading its body.
+        webhooks.record_rate_limited(self.kwargs["integration_uuid"], request._request.headers)
+        raise exceptions.Throttled(
+            wait, detail="Too many deliveries for this integration; retry after the wait."
+        )
 
     def post(self, request: Request, integration_uuid: uuid.UUID) -> Response:
         django_request = request._request

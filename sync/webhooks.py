@@ -121,6 +121,18 @@ def receive(
     return _accept(integration, event, body, recorded)
 
 
+def record_rate_limited(integration_uuid: uuid.UUID, headers: Mapping[str, str]) -> WebhookEvent:
+    """Record a delivery refused by the per-integration rate limit (answered 429 by the view)."""
+    integration = FlourishIntegration.objects.filter(uuid=integration_uuid).first()
+    return _reject(
+        integration,
+        integration_uuid,
+        b"",
+        _recorded_headers(headers),
+        _Rejection(429, "rate limited: too many deliveries for this integration"),
+    ).event
+
+
 def _declared_length(headers: Mapping[str, str]) -> int | None:
     try:
         return int(headers.get("Content-Length") or "")
