@@ -36,7 +36,7 @@ MARKER = "ZZ-GREEN-RIDGE-SECRET"
 
 
 @pytest.fixture
-def victim_data(admin) -> list[models.Model]:
+def victim_data(admin):
     organization = admin.organization
     stock = StockFactory(
         item__organization=organization,
