@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,25 @@ def log_in(page: Any, live_server: Any, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#user-tools")
+
+
+def reload_until(page: Any, ready: Any, timeout_seconds: float = 30, what: str = "") -> None:
+    """Reload ``page`` until ``ready()`` is true, as a user waiting for the worker would.
+
+    The portal has no live updates: what a Celery worker or a webhook changed shows on the next
+    load. Fails the test after ``timeout_seconds``."""
+    deadline = time.monotonic() + timeout_seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_seconds}s waiting for {what or ready}")
+        page.wait_for_timeout(300)
+        page.reload()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """A Flourish sandbox on a free port with the demo scenario (flourish_sandbox/scenarios.py)."""
+    from flourish_sandbox.testing import running_sandbox
+
+    with running_sandbox(api_key="test-key", seed="demo") as sb:
+        yield sb
