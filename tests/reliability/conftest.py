@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,91 +36,14 @@ from ordo_integration.orders.models import Order, OrderStatus, PaymentTerms
 from sync.models import FacilityLink, FlourishIntegration, ProcessingState, Verdict, WebhookEvent
 from sync.setup import INTEGRATION_HEADER, SECRET_HEADER, webhook_path
 from tests.factories import BrandFactory, CustomerFactory, ItemFactory, LicenseFactory
-from tests.live import LOG_DIR, WorkerProcess, _database_url_for_test_db, wait_for
+from tests.live import LOG_DIR, WorkerProcess, wait_for
 from tests.sync.conftest import make_integration, signed_post
+
+from .processes import GunicornProcess, free_port, listening
 
 FACILITY_B_LICENSE = "C11-0000456-LIC"
 KNOWN_DESTINATION_LICENSE = "C10-0000201-LIC"
-START_TIMEOUT_SECONDS = 30
 POST_TIMEOUT_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-# ---------------------------------------------------------------------------------------------
-# gunicorn serving the portal on the test database
-# ---------------------------------------------------------------------------------------------
-
-
-class GunicornProcess:
-    """``gunicorn ordo_integration.wsgi`` with the test run's database, broker and queue."""
-
-    def __init__(self, name: str, workers: int = 2, extra_env: dict[str, str] | None = None):
-        self.name = name
-        self.workers = workers
-        self.extra_env = extra_env or {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = LOG_DIR / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "DATABASE_URL": _database_url_for_test_db(),
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            "LOG_LEVEL": "WARNING",
-            # The flood is about processing, not the rate limit (tested in tests/security).
-            "WEBHOOK_RATE_LIMIT_PER_MINUTE": "1000000",
-            **self.extra_env,
-        }
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.process = subprocess.Popen(
-            [
-                gunicorn,
-                "ordo_integration.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.workers),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=self.log_path.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start; see {self.log_path}")
-            if _listening(self.port):
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn not listening in time; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
 
 
 @pytest.fixture
@@ -171,7 +90,7 @@ class RedisServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(lambda: _listening(self.port), timeout=10, what="redis-server listening")
+        wait_for(lambda: listening(self.port), timeout=10, what="redis-server listening")
 
     def kill(self) -> None:
         """SIGKILL: everything Redis held in memory is gone, as after a crash."""
@@ -273,7 +192,7 @@ def wired(organization: Any, flourish: Flourish) -> Wired:
         brand_name = record["brand"]
         if brand_name not in brands:
             brands[brand_name] = BrandFactory(organization=organization, name=brand_name)
-        wired.items[item_id] = ItemFactory(
+        item: Any = ItemFactory(
             organization=organization,
             brand=brands[brand_name],
             flourish_item_id=item_id,
@@ -281,6 +200,7 @@ def wired(organization: Any, flourish: Flourish) -> Wired:
             name=record["item_name"],
             price=Decimal(str(record["price"])),
         )
+        wired.items[item_id] = item
     return wired
 
 
@@ -425,12 +345,13 @@ def warehouse_history(
         orders[number] = (mirrored_order(wired, number, flourish_id, terms), timeline)
         history.add(f"order:{flourish_id}", order_body(state, flourish_id, "create"))
         history.add(f"inventory:{item_id}", inventory_body(state, item_id))
-        steps = {
+        plans: dict[str, list[Callable[[str], Any]]] = {
             "allocated": [state.allocate_order],
             "shipped": [state.allocate_order, state.ship_order],
             "paid": [state.allocate_order, state.ship_order, state.mark_paid],
             "cancelled": [state.allocate_order, state.cancel_order],
-        }[final]
+        }
+        steps = plans[final]
         for step in steps:
             step(flourish_id)
             history.add(f"order:{flourish_id}", order_body(state, flourish_id))
