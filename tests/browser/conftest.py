@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,10 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+def results_folder(request: pytest.FixtureRequest) -> Path:
+    return RESULTS_DIR / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+
+
 @pytest.fixture
 def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
@@ -64,10 +69,34 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
-        folder = RESULTS_DIR / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        folder = results_folder(request)
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / "failure.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def step(
+    page: Any, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """``step("what the user just did")`` screenshots the page; the screenshots are kept under
+    test-results/<test>/ (numbered, in order) only when the test fails."""
+    shots = tmp_path_factory.mktemp("steps")
+    taken: list[Path] = []
+
+    def take(label: str) -> None:
+        name = re.sub(r"[^\w.-]+", "-", label)
+        path = shots / f"{len(taken) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        taken.append(path)
+
+    yield take
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        folder = results_folder(request)
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in taken:
+            shutil.copy(path, folder / path.name)
 
 
 def log_in(page: Any, live_server: Any, username: str, password: str) -> None:

@@ -97,7 +97,7 @@ def sellable_cell(page, license, sku: str):
 
 
 def test_it_takes_an_admin_from_an_empty_organization_to_synced_inventory(
-    page, live_server, live_worker, sandbox, ordo_admin, logo, tmp_path, settings
+    page, step, live_server, live_worker, sandbox, ordo_admin, logo, tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path
     settings.PUBLIC_BASE_URL = live_server.url
@@ -109,6 +109,7 @@ def test_it_takes_an_admin_from_an_empty_organization_to_synced_inventory(
     assert brand.name == "Green Ridge" and brand.logo.name.startswith("brand-logos/")
     page.goto(f"{live_server.url}/admin/organizations/brand/")
     assert page.locator(f"img[src='{brand.logo.url}']").count() == 1
+    step("brand and license added")
     license = License.objects.get(organization=ordo_admin.membership.organization)
 
     # When they enter the sandbox's credentials on the Flourish integration page
@@ -117,6 +118,7 @@ def test_it_takes_an_admin_from_an_empty_organization_to_synced_inventory(
     page.fill("#id_api_key", sandbox.api_key)
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
+    step("credentials saved")
     integration = FlourishIntegration.objects.get()
     assert integration.api_key == sandbox.api_key
     # the page shows the secrets masked; the Reveal page shows them in full
@@ -127,12 +129,14 @@ def test_it_takes_an_admin_from_an_empty_organization_to_synced_inventory(
 
     # and paste them into the sandbox, as they would into Flourish
     paste_into_sandbox(page, sandbox, values)
+    step("webhook values pasted into the sandbox")
     (endpoint,) = sandbox.state.webhook_endpoints()
     assert endpoint["url"] == values["webhook-url"]
 
     # Then Check connection matches the license to a facility and finds the brand
     page.goto(f"{live_server.url}/admin/sync/flourishintegration/{integration.pk}/change/")
     page.click("button:has-text('Check connection')")
+    step("connection checked")
     message = page.locator(".messagelist li").first.inner_text()
     assert "key accepted; 1 of 1 license(s) matched" in message
     assert "brands: 1 exact" in message
@@ -148,6 +152,7 @@ def test_it_takes_an_admin_from_an_empty_organization_to_synced_inventory(
     assert page.locator("#result_list").count() == 0  # nothing synced yet
     page.click("#sync-inventory")
     page.wait_for_selector(".messagelist .success")
+    step("sync started")
 
     # Then, once the worker is done, the brand's items show with their sellable quantities,
     # negative ones included (GR-VC1-005 has 40 on order and 25 on hand in the demo scenario)
@@ -161,6 +166,7 @@ def test_it_takes_an_admin_from_an_empty_organization_to_synced_inventory(
         lambda: page.locator("#result_list tbody tr").count() == len(expected),
         what="the synced items on Inventory & allocations",
     )
+    step("items synced")
     for sku in ["GR-FL35-001", "GR-VC1-005"]:
         assert sellable_cell(page, license, sku).inner_text().strip().endswith(f"{expected[sku]:g}")
     assert float(expected["GR-VC1-005"]) == -15

@@ -108,20 +108,23 @@ def on_sandbox_page(page, sandbox, order: Order, action: str) -> None:
 
 @pytest.mark.parametrize("terms", [PaymentTerms.CASH_ON_DELIVERY, PaymentTerms.NET])
 def test_it_takes_an_order_from_confirm_to_paid(
-    page, live_server, live_worker, sandbox, sales_agent, terms
+    page, step, live_server, live_worker, sandbox, sales_agent, terms
 ):
     # Given a Sales Agent with a Pending order for a customer Flourish knows
     log_in(page, live_server, "ana", PASSWORD)
     order = create_order(page, live_server, terms)
+    step("order saved")
     assert shown_status(page) == "Pending"
     order_url = page.url
 
     # When they press Confirm
     page.click("button.order-confirm")
     page.wait_for_selector(".messagelist li")
+    step("confirmed")
 
     # Then, once the worker has pushed it, the order is Awaiting Delivery and read-only
     reload_until(page, lambda: shown_status(page) == "Awaiting Delivery", what="Awaiting Delivery")
+    step("awaiting delivery")
     assert READ_ONLY_BANNER in page.locator(".order-read-only-banner").inner_text()
     assert page.locator("button.order-confirm").count() == 0
     assert page.locator("#id_customer").count() == 0  # no editable fields left
@@ -133,18 +136,21 @@ def test_it_takes_an_order_from_confirm_to_paid(
 
     # When the warehouse ships it on the sandbox's control page
     on_sandbox_page(page, sandbox, order, "ship")
+    step("shipped on the sandbox page")
     assert sandbox.state.orders[created["id"]]["order_status"] == "Shipped"
 
     # Then the agent sees it Delivered, and Paid at once for Cash on Delivery
     page.goto(order_url)
     shipped = OrderStatus.PAID if terms == PaymentTerms.CASH_ON_DELIVERY else OrderStatus.DELIVERED
     reload_until(page, lambda: shown_status(page) == shipped.label, what=shipped.label)
+    step(shipped.label)
 
     if terms == PaymentTerms.NET:
         # When the warehouse records the payment, then the order is Paid
         on_sandbox_page(page, sandbox, order, "mark-paid")
         page.goto(order_url)
         reload_until(page, lambda: shown_status(page) == "Paid", what="Paid")
+        step("paid")
 
     # and the timeline tells the story, Flourish's part coming in by webhook
     steps = [
