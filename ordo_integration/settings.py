@@ -226,6 +226,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sync.tasks.reconcile_orders",
         "schedule": timedelta(seconds=env.int("RECONCILE_EVERY_SECONDS", default=180)),
     },
+    # Safety nets: work stored but never queued (broker down at that moment) is queued again.
+    "requeue-stalled-webhook-events": {
+        "task": "sync.tasks.requeue_stalled_webhook_events",
+        "schedule": timedelta(seconds=60),
+    },
+    "requeue-stalled-order-pushes": {
+        "task": "sync.tasks.requeue_stalled_pushes",
+        "schedule": timedelta(seconds=60),
+    },
 }
 
 # --- Portal behaviour ---------------------------------------------------------------------------

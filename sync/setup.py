@@ -14,7 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from flourish_client import AuthError, Facility, FlourishError
+from flourish_client import SIGNATURE_HEADER, AuthError, Facility, FlourishError
 from ordo_integration.organizations.models import Brand, License, Organization
 
 from .client import client_for
@@ -64,9 +64,13 @@ def regenerate_signing_key(integration: FlourishIntegration) -> None:
     Deliveries already signed (or retried by Flourish) with the old key keep being accepted until
     the admin has pasted the new key into Flourish and clicked Save there (§5.1).
     """
-    if integration.webhook_signing_key:
+    now = timezone.now()
+    if integration.webhook_signing_key and not _current_key_unused_since_rotation(integration, now):
         integration.previous_signing_key = integration.webhook_signing_key
-        integration.previous_signing_key_valid_until = timezone.now() + rotation_window()
+    # Otherwise (regenerated twice before Flourish ever signed with the newer key) the previous
+    # key is the one Flourish still holds: keep it, and only replace the never-used current key.
+    if integration.previous_signing_key:
+        integration.previous_signing_key_valid_until = now + rotation_window()
     integration.webhook_signing_key = new_signing_key()
     if not integration.webhook_header_secret:
         integration.webhook_header_secret = new_header_secret()
@@ -79,6 +83,18 @@ def regenerate_signing_key(integration: FlourishIntegration) -> None:
             "updated_at",
         ]
     )
+
+
+def _current_key_unused_since_rotation(integration: FlourishIntegration, now: dt.datetime) -> bool:
+    """True while a rotation is open and no delivery has verified with the current key yet."""
+    until = integration.previous_signing_key_valid_until
+    if not integration.previous_signing_key or until is None or until <= now:
+        return False
+    rotated_at = until - rotation_window()
+    used = integration.webhook_events.filter(
+        received_at__gte=rotated_at, **{f"headers__{SIGNATURE_HEADER} matched": "current"}
+    )
+    return not used.exists()
 
 
 def webhook_path(integration: FlourishIntegration) -> str:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from flourish_client import (
@@ -67,10 +67,14 @@ class Answer:
 
 
 class _Rejection(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, keep_body: bool = False) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        # Only a delivery that passed authentication has its body kept: anyone can post
+        # anything to an endpoint URL, and storing unauthenticated bodies would let them fill
+        # the disk. Its hash and size are always recorded.
+        self.keep_body = keep_body
 
 
 def receive(
@@ -113,9 +117,11 @@ def receive(
         try:
             event = parse_event(body)
         except MalformedEvent as exc:
-            raise _Rejection(400, f"malformed event: {exc}") from None
+            raise _Rejection(400, f"malformed event: {exc}", keep_body=True) from None
         if not event.supported:
-            raise _Rejection(400, f"unknown resource type {event.resource_type!r}"[:200])
+            raise _Rejection(
+                400, f"unknown resource type {event.resource_type!r}"[:200], keep_body=True
+            )
     except _Rejection as rejection:
         return _reject(integration, integration_uuid, body, recorded, rejection)
     return _accept(integration, event, body, recorded)
@@ -200,8 +206,8 @@ def _reject(
 ) -> Answer:
     event = WebhookEvent.objects.create(
         integration=integration,
-        raw_body=_body_text(body),
-        headers={**recorded, "url integration": str(integration_uuid)},
+        raw_body=_body_text(body) if rejection.keep_body else "",
+        headers={"body_bytes": len(body), **recorded, "url integration": str(integration_uuid)},
         body_sha256=hashlib.sha256(body).hexdigest(),
         verdict=Verdict.REJECTED,
         reason=rejection.reason[:300],
@@ -268,10 +274,50 @@ def _accepted_with_body(integration: FlourishIntegration, body_sha256: str) -> W
 
 
 def enqueue_processing(event_id: int) -> None:
-    """Queue processing once the event row is committed (the worker must be able to read it)."""
+    """Queue processing once the event row is committed (the worker must be able to read it).
+
+    Best effort: when the broker is unreachable the event is already stored as pending, Flourish
+    still gets its 200, and ``requeue_stalled_events`` (beat) queues it once the broker is back.
+    """
     from .tasks.webhooks import process_webhook_event
 
-    transaction.on_commit(lambda: process_webhook_event.delay(event_id))
+    def send() -> None:
+        try:
+            process_webhook_event.delay(event_id)
+        except Exception:
+            logger.warning(
+                "Could not queue webhook event %s; it stays pending for the requeue task",
+                event_id,
+                exc_info=True,
+            )
+
+    transaction.on_commit(send)
+
+
+# An accepted event still pending after this long was never queued (broker down at intake) or
+# its message was lost: queue it again. Longer than a worker needs for a healthy backlog.
+STALLED_AFTER = dt.timedelta(minutes=2)
+MAX_PROCESSING_ATTEMPTS = 6
+
+
+def requeue_stalled_events(now: dt.datetime | None = None) -> int:
+    """Queue accepted events that are pending, or failed with attempts left, and idle for
+    ``STALLED_AFTER``. Safe to overlap with a live retry: processing locks the event row and
+    leaves an event in a final state alone."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    stalled = WebhookEvent.objects.filter(verdict=Verdict.ACCEPTED).filter(
+        Q(state=ProcessingState.PENDING, received_at__lt=cutoff)
+        & (Q(processed_at__isnull=True) | Q(processed_at__lt=cutoff))
+        | Q(
+            state=ProcessingState.FAILED,
+            attempts__lt=MAX_PROCESSING_ATTEMPTS,
+            processed_at__lt=cutoff,
+        )
+    )
+    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    for event_id in ids:
+        enqueue_processing(event_id)
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +391,8 @@ def process_event(event_id: int) -> Processed | None:
             return _apply(event, event.integration)
     except Exception as exc:
         # The transaction rolled back whatever the handler did; record why, outside it.
-        retryable = isinstance(exc, TransientError)
+        # Flourish unreachable, or our database blinked (connection lost, deadlock): worth a retry.
+        retryable = isinstance(exc, TransientError | OperationalError | InterfaceError)
         logger.exception("Webhook event %s failed (retryable: %s)", event_id, retryable)
         WebhookEvent.objects.filter(pk=event_id).update(
             state=ProcessingState.FAILED,

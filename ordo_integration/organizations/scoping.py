@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest
 
@@ -94,9 +96,24 @@ class OrganizationScopedAdmin(ScopedForeignKeysMixin, admin.ModelAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = list(super().get_list_filter(request))
-        if not request.user.is_superuser:
-            filters = [f for f in filters if f != self.organization_path]
-        return filters
+        if request.user.is_superuser:
+            return filters
+        # A plain related-field filter offers every row of the related table, whichever
+        # organization owns it; "related only" offers just those the scoped list refers to.
+        return [
+            (f, admin.RelatedOnlyFieldListFilter) if self._is_relation(f) else f
+            for f in filters
+            if f != self.organization_path
+        ]
+
+    def _is_relation(self, list_filter: Any) -> bool:
+        if not isinstance(list_filter, str):
+            return False
+        try:
+            fields = get_fields_from_path(self.model, list_filter)
+        except (FieldDoesNotExist, NotRelationField):
+            return False
+        return bool(fields and fields[-1].is_relation)
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

@@ -24,3 +24,9 @@ def process_webhook_event(self: Any, event_id: int) -> str:
         # Flourish or our database blinked: the event stays failed until a retry succeeds.
         raise self.retry(countdown=RETRY_BASE_SECONDS * 2**self.request.retries)
     return processed.state
+
+
+@shared_task(name="sync.tasks.requeue_stalled_webhook_events")
+def requeue_stalled_webhook_events() -> int:
+    """Beat safety net: queue accepted events left pending (e.g. the broker was down at intake)."""
+    return webhooks.requeue_stalled_events()

@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 
 from ordo_integration.orders.models import EventSource, OrderEvent
+from ordo_integration.organizations.models import License
 from sync.models import (
     FacilityLink,
     FlourishIntegration,
@@ -131,3 +132,12 @@ def test_it_lets_no_stranger_action_touch_another_organizations_objects(victim_d
         type(obj): list(type(obj)._default_manager.order_by("pk").values()) for obj in victim_data
     }
     assert after == before
+
+
+def test_it_offers_no_list_filter_choice_of_another_organization(victim_data, stranger):
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = stranger.client.get(url)
+        for obj in victim_data:
+            if isinstance(obj, License):
+                assert obj.license_number.encode() not in response.content, url
