@@ -45,6 +45,10 @@ test: install lint browser
 bench: install
 	$(PY) -m bench
 
+# Load and faults against real moving parts (gunicorn, workers, the sandbox; Redis when present).
+test-reliability: install
+	$(PY) -m pytest tests/reliability
+
 # Regenerate the pinned requirements from pyproject.toml (runtime + dev extras).
 requirements: install
 	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml

@@ -173,9 +173,11 @@ class Wired:
 def wired(organization: Any, flourish: Flourish) -> Wired:
     """The organization's integration on the sandbox, selling from facility B only (one
     inventory call per inventory event), with every item stocked there known to Ordo."""
-    integration = make_integration(
-        organization, base_url=flourish.url, api_key=flourish.sandbox.api_key
-    )
+    return wire(organization, flourish.url, flourish.sandbox.api_key, flourish.state)
+
+
+def wire(organization: Any, url: str, api_key: str, state: SandboxState) -> Wired:
+    integration = make_integration(organization, base_url=url, api_key=api_key)
     license: Any = LicenseFactory(organization=organization, license_number=FACILITY_B_LICENSE)
     FacilityLink.objects.create(
         license=license, facility_id=FACILITY_B, facility_name="Sunset Valley Manufacturing"
@@ -187,8 +189,8 @@ def wired(organization: Any, flourish: Flourish) -> Wired:
     )
     wired = Wired(integration=integration, license=license, customer=customer)
     brands: dict[str, Any] = {}
-    for item_id in stocked_item_ids(flourish.state):
-        record = flourish.state.item(item_id)
+    for item_id in stocked_item_ids(state):
+        record = state.item(item_id)
         brand_name = record["brand"]
         if brand_name not in brands:
             brands[brand_name] = BrandFactory(organization=organization, name=brand_name)
@@ -330,10 +332,9 @@ class History:
 
 
 def warehouse_history(
-    flourish: Flourish, wired: Wired, rng: random.Random, orders_count: int, distinct: int
+    state: SandboxState, wired: Wired, rng: random.Random, orders_count: int, distinct: int
 ) -> tuple[History, dict[str, tuple[Order, list[str]]]]:
     """Drive the sandbox like a warehouse and capture each resulting event body."""
-    state = flourish.state
     item_ids = list(wired.items)
     history = History()
     orders: dict[str, tuple[Order, list[str]]] = {}

@@ -66,7 +66,7 @@ def test_it_processes_a_flood_of_5000_deliveries_exactly_once(
     live_portal, live_worker, flourish, wired
 ):
     rng = random.Random(8)
-    history, orders = warehouse_history(flourish, wired, rng, ORDERS, DISTINCT)
+    history, orders = warehouse_history(flourish.state, wired, rng, ORDERS, DISTINCT)
     bodies = [body for _key, body in history.versions]
     assert len(set(bodies)) == DISTINCT  # every captured version is a distinct body
     flood, late = delivery_plan(history, rng)

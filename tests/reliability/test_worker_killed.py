@@ -41,7 +41,7 @@ def test_it_loses_nothing_and_applies_nothing_twice_when_the_worker_is_killed(
     restartable_worker, flourish, wired
 ):
     integration = wired.integration
-    history, orders = warehouse_history(flourish, wired, random.Random(2), ORDERS, EVENTS)
+    history, orders = warehouse_history(flourish.state, wired, random.Random(2), ORDERS, EVENTS)
     flourish.state.set_latency(FLOURISH_LATENCY_MS)
 
     statuses = post_in_process(integration, [body for _key, body in history.versions])
