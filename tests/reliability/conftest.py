@@ -483,9 +483,12 @@ def restartable_worker(
         worker.stop()
 
 
-def post_in_process(integration: FlourishIntegration, bodies: Iterable[bytes]) -> list[int]:
-    """Deliver through the real receiver inside the test process (Django's test client)."""
+def post_in_process(
+    integration: FlourishIntegration, bodies: Iterable[bytes], raise_errors: bool = True
+) -> list[int]:
+    """Deliver through the real receiver inside the test process (Django's test client);
+    with ``raise_errors=False`` a server error is answered 500 instead of raised."""
     from django.test import Client
 
-    client = Client()
+    client = Client(raise_request_exception=raise_errors)
     return [signed_post(client, integration, body).status_code for body in bodies]
