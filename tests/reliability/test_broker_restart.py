@@ -34,11 +34,12 @@ def broker_at(url: str) -> Iterator[None]:
     old = app.conf.broker_url
 
     def switch(to: str) -> None:
+        # The connection and producer pools are made lazily from broker_url: drop them.
         # Not force_close_all(): kombu keeps producer pools per broker URL for the process, and
         # a closed one would be handed back when switching back.
-        app.conf.broker_url = to
-        app._pool = None
-        app.amqp._producer_pool = None
+        app.conf.update(broker_url=to)
+        vars(app)["_pool"] = None
+        vars(app.amqp)["_producer_pool"] = None
 
     switch(url)
     try:
