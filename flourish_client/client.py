@@ -463,6 +463,7 @@ class DestinationRequest:
     id: str | None = None
     name: str | None = None
     license_number: str | None = None
+    license_type: str | None = None
     type: str | None = None
     alias: str | None = None
     address_line_1: str | None = None
@@ -491,6 +492,7 @@ class DestinationRequest:
             "name",
             "alias",
             "license_number",
+            "license_type",
             "address_line_1",
             "address_line_2",
             "city",
@@ -541,9 +543,33 @@ class OrderLineRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SalesRepRequest:
+    """A sales rep Flourish does not know by id yet: searched by email and created if missing
+    (§4.10 create body, ``sales_rep``)."""
+
+    email: str
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    phone_number: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        if not self.email.strip():
+            raise ValueError("a sales rep without an id needs an email")
+        wire: dict[str, Any] = {}
+        for name in ("first_name", "middle_name", "last_name", "phone_number"):
+            value = getattr(self, name)
+            if value is not None:
+                wire[name] = value
+        wire["email"] = self.email
+        return wire
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundOrderRequest:
-    """The create/update body (§4.10). ``sales_rep_id`` is required when the origin facility
-    has ``sales_rep_required_for_outbound``."""
+    """The create/update body (§4.10). A sales rep is required when the origin facility has
+    ``sales_rep_required_for_outbound``: ``sales_rep_id`` (sent as ``{"id"}``) or, for a rep
+    Flourish may not know yet, ``sales_rep`` (matched by email). Never both."""
 
     original_order_id: str
     destination: DestinationRequest
@@ -552,10 +578,14 @@ class OutboundOrderRequest:
     sales_rep_id: str | int | None = None
     invoice_date: dt.date | None = None
     notes: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    sales_rep: SalesRepRequest | None = None
 
     def to_wire(self) -> dict[str, Any]:
         if not self.lines:
             raise ValueError("an outbound order needs at least one line")
+        if self.sales_rep_id is not None and self.sales_rep is not None:
+            # `{id}` alone or the email object, not both (§4.10 create body, `sales_rep`).
+            raise ValueError("send a sales rep by id or by email, not both")
         wire: dict[str, Any] = {
             "original_order_id": self.original_order_id,
             # The official client always sends it, with millisecond precision (§3.4).
@@ -567,6 +597,8 @@ class OutboundOrderRequest:
             rep_id = str(self.sales_rep_id)
             # Rep ids are ints on the wire (§3.4, §4.8).
             wire["sales_rep"] = {"id": int(rep_id) if rep_id.isdigit() else rep_id}
+        elif self.sales_rep is not None:
+            wire["sales_rep"] = self.sales_rep.to_wire()
         if self.invoice_date is not None:
             wire["invoice_date"] = self.invoice_date.isoformat()
         if self.notes:

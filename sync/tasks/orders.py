@@ -33,3 +33,10 @@ def reconcile_orders() -> str:
     return (
         f"{report.integrations} integrations, {report.orders_seen} orders, {report.errors} errors"
     )
+
+
+@shared_task(name="sync.tasks.requeue_stalled_pushes")
+def requeue_stalled_pushes() -> str:
+    """Beat, every minute: queue again the pushes whose task was lost (broker down at Confirm,
+    a message dropped); see ``sync.orders.requeue_stalled_pushes``."""
+    return f"{orders.requeue_stalled_pushes()} push(es) queued again"

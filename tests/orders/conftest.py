@@ -26,10 +26,34 @@ from tests.factories import (
     OrderLineFactory,
     StockFactory,
 )
+from tests.live import WorkerProcess
 
 FACILITY_A_LICENSE = "C11-0000123-LIC"
 FACILITY_B_LICENSE = "C11-0000456-LIC"
 KNOWN_DESTINATION_LICENSE = "C10-0000201-LIC"
+# The order tests' workers run with tests/orders/worker_settings.py (a shorter settle wait).
+WORKER_ENV = {"DJANGO_SETTINGS_MODULE": "tests.orders.worker_settings"}
+
+
+@pytest.fixture(autouse=True)
+def settled_at_once(settings: Any) -> None:
+    """In-process pushes may look up an ambiguous attempt at once (production waits about a
+    minute, sync.orders.AMBIGUOUS_SETTLE_SECONDS); the tests about that wait set it back."""
+    settings.ORDER_PUSH_AMBIGUOUS_SETTLE_SECONDS = 0
+
+
+@pytest.fixture
+def live_worker(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[WorkerProcess]:
+    """tests/live.py's worker, started with the order tests' settings."""
+    from ordo_integration.celery import app
+
+    app.control.purge()
+    worker = WorkerProcess(f"worker-{request.node.name[:40]}", extra_env=WORKER_ENV)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
 
 
 @pytest.fixture

@@ -127,9 +127,53 @@ def test_it_refuses_without_an_integration(organization, agent, license_b):
     order = OrderFactory(organization=organization, license=license_b)
     OrderLineFactory(order=order)
 
-    assert "The Flourish integration of your organization is not set up or is disabled." in (
+    assert "The Flourish integration of your organization is not set up." in (
         services.confirm(order, agent.user).errors
     )
+
+
+def test_it_says_the_integration_is_disabled(make_order, agent, integration):
+    integration.enabled = False
+    integration.save()
+    order = make_order()
+
+    result = services.confirm(order, agent.user)
+
+    assert result.errors == [
+        "The Flourish integration of your organization is disabled: an Ordo Admin must enable it "
+        "before orders can be confirmed."
+    ]
+    assert not OrderPush.objects.filter(order=order).exists()
+
+
+def test_it_says_flourish_is_unreachable_instead_of_license_not_matched(
+    make_order, agent, license_b, sandbox
+):
+    # Not linked yet, so Confirm asks Flourish for its facilities, and Flourish is down.
+    FacilityLink.objects.filter(license=license_b).delete()
+    sandbox.state.add_fault(kind="status", status=503, count=5, path_prefix="/facilities")
+    order = make_order(license=license_b)
+
+    result = services.confirm(order, agent.user)
+
+    assert not result.confirmed
+    (error,) = result.errors
+    assert error.startswith("Flourish could not be reached to check the selling license; try again")
+    assert "not matched" not in error
+
+
+def test_confirming_again_after_a_refusal_starts_a_fresh_try_count(make_order, agent):
+    order = make_order()
+    assert services.confirm(order, agent.user).confirmed
+    push = OrderPush.objects.get(order=order)
+    OrderPush.objects.filter(pk=push.pk).update(state=PushState.REJECTED, attempts=3)
+    services.reopen(order, "Flourish refused the order: no such SKU")
+
+    assert services.confirm(order, agent.user).confirmed
+
+    push.refresh_from_db()
+    assert (push.state, push.attempts, push.last_error) == (PushState.QUEUED, 0, "")
+    assert push.attempt_log.get().outcome == "queued again"
 
 
 def test_it_numbers_new_orders_in_sequence_per_organization(organization, other_organization):

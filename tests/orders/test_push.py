@@ -3,7 +3,10 @@ whatever fails on the way (design.md §4 Order push)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from ordo_integration.orders import services
 from ordo_integration.orders.models import EventSource, OrderStatus
@@ -188,21 +191,28 @@ def test_it_leaves_a_refused_order_pending_with_flourishs_message(
     assert order_sync.push_order(push.pk).result == PushResult.NOTHING_TO_DO
 
 
-def test_it_gives_up_after_the_last_attempt_and_an_admin_can_retry(
+def test_it_keeps_retrying_for_the_give_up_horizon_then_an_admin_can_retry(
     make_order, agent, sandbox, settings
 ):
-    settings.ORDER_PUSH_MAX_ATTEMPTS = 2
+    # design.md §7: Flourish down for minutes, the push resumes by itself; not after 8 tries.
+    settings.ORDER_PUSH_GIVE_UP_AFTER_SECONDS = 3600
     order = make_order()
     push = confirmed_push(order, agent.user)
     sandbox.state.add_fault(
-        kind="status", status=503, count=2, method="POST", path_prefix="/outbound-orders"
+        kind="status", status=503, count=11, method="POST", path_prefix="/outbound-orders"
     )
 
-    results = [order_sync.push_order(push.pk).result for _ in range(2)]
+    results = [order_sync.push_order(push.pk).result for _ in range(10)]
 
-    assert results == [PushResult.RETRY, PushResult.FAILED]
+    assert results == [PushResult.RETRY] * 10
+    # An hour after the push was queued, the next failure gives up.
+    OrderPush.objects.filter(pk=push.pk).update(
+        created_at=timezone.now() - dt.timedelta(seconds=3601)
+    )
+    assert order_sync.push_order(push.pk).result == PushResult.FAILED
     push.refresh_from_db()
     assert push.state == PushState.FAILED
+    assert push.last_error.startswith("Gave up after 60 min of retries")
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
 
@@ -219,4 +229,6 @@ def test_backoff_is_capped_and_honours_retry_after(settings):
     settings.ORDER_PUSH_BACKOFF_BASE_SECONDS = 2
     assert 1 <= order_sync.backoff_seconds(1) <= 2
     assert 150 <= order_sync.backoff_seconds(30) <= 300
+    assert 150 <= order_sync.backoff_seconds(10_000) <= 300
     assert order_sync.backoff_seconds(1, retry_after_seconds=42) == 42
+    assert order_sync.backoff_seconds(1, retry_after_seconds=86_400) == 300

@@ -20,7 +20,7 @@ from sync.models import OrderPush, PushState
 from sync.tasks.orders import reconcile_orders as reconcile_task
 from tests.live import WorkerProcess, wait_for
 
-from .conftest import sandbox_orders_for
+from .conftest import WORKER_ENV, sandbox_orders_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -147,7 +147,10 @@ def quick_redelivery_worker(transactional_db: None) -> Iterator[WorkerProcess]:
     app.control.purge()
     worker = WorkerProcess(
         "worker-orders-kill",
-        extra_env={"CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS)},
+        extra_env={
+            **WORKER_ENV,
+            "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS),
+        },
     )
     worker.start()
     try:
