@@ -136,3 +136,35 @@ def test_it_never_touches_another_organizations_order(organization, other_organi
     theirs.refresh_from_db()
     assert theirs.status == OrderStatus.AWAITING_DELIVERY
     assert theirs.flourish_order_status == ""
+
+
+@pytest.mark.parametrize("status", ["Cancelled", "Shipped"])
+def test_a_flourish_order_carrying_a_drafts_number_leaves_the_draft_alone(
+    organization, flourish, status
+):
+    # Drafts are numbered on first save; a Flourish order typed with that number is not theirs.
+    draft = OrderFactory(organization=organization)
+    assert draft.confirmed_at is None and draft.number
+
+    apply_flourish_order(
+        flourish, flourish_order(draft.number, status, order_id="00099"), EventSource.WEBHOOK
+    )
+
+    draft.refresh_from_db()
+    assert (draft.status, draft.flourish_order_id, draft.flourish_order_status) == (
+        OrderStatus.PENDING,
+        "",
+        "",
+    )
+    assert not draft.events.exists()
+
+
+def test_a_confirmed_order_whose_push_answer_was_lost_is_found_by_number(organization, flourish):
+    order = OrderFactory(organization=organization, confirmed_at=T0)
+
+    apply_flourish_order(
+        flourish, flourish_order(order.number, "Allocated", order_id="00099"), EventSource.WEBHOOK
+    )
+
+    order.refresh_from_db()
+    assert (order.status, order.flourish_order_id) == (OrderStatus.AWAITING_DELIVERY, "00099")
