@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ DOWN_SECONDS = 4
 
 
 def confirmed_order(wired, agent, item) -> Order:
-    order = OrderFactory(
+    order: Any = OrderFactory(
         organization=wired.integration.organization,
         customer=wired.customer,
         license=wired.license,
