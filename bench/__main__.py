@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-MODULES = ["bench.inventory", "bench.orders"]
+MODULES = ["bench.inventory", "bench.orders", "bench.webhooks"]
 RESULTS = Path(__file__).resolve().parent / "results"
 LOCAL_POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 BENCH_DATABASE = "ordo_bench"
