@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -22,6 +22,22 @@ from ordo_integration.organizations.scoping import (
 
 from . import services
 from .models import Customer, Order, OrderLine, OrderStatus
+
+# Written by Confirm, the push and Flourish's updates, never by a save of the order form: the form
+# may have been loaded before a Confirm (see OrderAdmin.save_model).
+INTEGRATION_OWNED_FIELDS = frozenset(
+    {
+        "status",
+        "confirmed_at",
+        "flourish_order_id",
+        "flourish_order_status",
+        "flourish_payment_status",
+        "flourish_last_updated",
+    }
+)
+# Request attributes: the order whose lines are edited, and a save refused by save_model.
+_EDITED_ORDER = "_orders_edited_order"
+_SAVE_REFUSED = "_orders_save_refused"
 
 READ_ONLY_BANNER = (
     "This order has been sent to Flourish: changes are made in Flourish, and their result shows "
@@ -48,10 +64,22 @@ class OrderLineInline(ScopedForeignKeysMixin, admin.TabularInline):
             return "—"
         return line.line_total
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # The item choices depend on the order (formfield_for_foreignkey gets no obj). Kept on
+        # the request, not on this admin, which all requests share.
+        setattr(request, _EDITED_ORDER, obj)
+        return super().get_formset(request, obj, **kwargs)
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "item":
-            # Only what can be sold: active items of the user's organization.
-            kwargs["queryset"] = db_field.related_model._default_manager.filter(is_active=True)
+            # What can be sold: active items of the user's organization; plus the items already
+            # on this order, even if inactive since, so that saving it does not fail on a line
+            # the agent did not touch. Confirm still refuses inactive items, saying which.
+            sellable = Q(is_active=True)
+            order = getattr(request, _EDITED_ORDER, None)
+            if order is not None and order.pk is not None:
+                sellable |= Q(order_lines__order=order)
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(sellable).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _editable(self, obj: Order | None) -> bool:
@@ -118,11 +146,19 @@ class OrderAdmin(OrganizationScopedAdmin):
 
     # -- read-only from Confirm on -----------------------------------------------------------------
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if request.user.is_superuser:
+            # A superuser belongs to no organization: they say whose order it is.
+            fields.insert(0, "organization")
+        return fields
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             # The number travels to Flourish as original_order_id: fixed once the order exists.
             readonly.append("number")
+            readonly.append("organization")
         return readonly
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -149,11 +185,60 @@ class OrderAdmin(OrganizationScopedAdmin):
         return initial
 
     def save_model(self, request: HttpRequest, obj: Order, form: Any, change: bool) -> None:
-        if not request.user.is_superuser and not change:
-            obj.organization = organization_of(request.user)  # type: ignore[assignment]
+        if not change:
+            if not request.user.is_superuser:
+                obj.organization = organization_of(request.user)  # type: ignore[assignment]
+            if not obj.number and obj.organization_id:
+                services.assign_number(obj)
+            super().save_model(request, obj, form, change)
+            return
+        # The page was loaded, and its permission checked, without a lock: Confirm (and the push
+        # after it) may have run since. Lock the row and look again; the lock lasts until the
+        # admin's transaction ends (lines included), so a Confirm now waits for this save.
+        current = Order.objects.select_for_update().get(pk=obj.pk)
+        if not services.is_editable(current):
+            setattr(request, _SAVE_REFUSED, True)
+            self.message_user(
+                request,
+                f"Order {current} was confirmed while you were editing it: your changes were not "
+                "saved.",
+                messages.ERROR,
+            )
+            return
         if not obj.number and obj.organization_id:
             services.assign_number(obj)
-        super().save_model(request, obj, form, change)
+        # Never the integration's fields: this object's copies of them may be stale.
+        obj.save(
+            update_fields=[
+                field.name
+                for field in Order._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in INTEGRATION_OWNED_FIELDS
+                and field.name not in {"organization", "number", "created_at"}
+            ]
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if getattr(request, _SAVE_REFUSED, False):
+            return  # the lines of a confirmed order are not changed either
+        super().save_related(request, form, formsets, change)
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        if getattr(request, _SAVE_REFUSED, False):
+            return []  # nothing was saved (and the formsets were not, so they cannot tell)
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, _SAVE_REFUSED, False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Order) -> HttpResponse:
+        if getattr(request, _SAVE_REFUSED, False):
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     # -- Confirm -----------------------------------------------------------------------------------
 

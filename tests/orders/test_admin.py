@@ -214,3 +214,133 @@ def test_failed_pushes_are_listed_and_an_admin_retries_them(
     assert len(callbacks) == 1
     failed.refresh_from_db()
     assert failed.state == PushState.QUEUED
+
+
+def order_form(order, **changes):
+    line = order.lines.get()
+    data = {
+        "customer": order.customer.pk,
+        "license": order.license.pk,
+        "sales_agent": order.sales_agent.pk if order.sales_agent else "",
+        "payment_terms": order.payment_terms,
+        "notes": order.notes,
+        **line_formset(
+            rows=[
+                {
+                    "id": line.pk,
+                    "order": order.pk,
+                    "item": line.item.pk,
+                    "quantity": str(line.quantity),
+                    "unit_price": str(line.unit_price),
+                    "discount": str(line.discount),
+                }
+            ],
+            initial=1,
+        ),
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_save_racing_a_confirm_changes_nothing_and_says_so(
+    agent, make_order, monkeypatch, django_capture_on_commit_callbacks
+):
+    from ordo_integration.orders import services
+    from ordo_integration.orders.admin import OrderAdmin
+
+    order = make_order()
+    line = order.lines.get()
+    original_save_form = OrderAdmin.save_form
+
+    def confirmed_meanwhile(self, request, form, change):
+        # The page passed its permission check with the order still Pending; a colleague's
+        # Confirm lands just before the save.
+        assert services.confirm(Order.objects.get(pk=order.pk), agent.user).confirmed
+        return original_save_form(self, request, form, change)
+
+    monkeypatch.setattr(OrderAdmin, "save_form", confirmed_meanwhile)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = agent.client.post(
+            change_url(order),
+            order_form(order, notes="changed", **{"lines-0-quantity": "99"}),
+            follow=True,
+        )
+
+    assert "was confirmed while you were editing it: your changes were not saved" in (
+        response.content.decode()
+    )
+    order.refresh_from_db()
+    assert order.confirmed_at is not None  # not overwritten by the form's stale copy
+    assert order.notes == ""
+    assert OrderLine.objects.get(pk=line.pk).quantity == line.quantity
+    assert OrderPush.objects.get(order=order).state == PushState.QUEUED
+
+
+def test_a_pending_order_save_never_writes_the_integrations_fields(agent, make_order, monkeypatch):
+    from ordo_integration.orders.admin import OrderAdmin
+
+    order = make_order()
+    original_save_form = OrderAdmin.save_form
+
+    def flourish_moved_meanwhile(self, request, form, change):
+        # Written by the integration after the form's instance was read from the database.
+        Order.objects.filter(pk=order.pk).update(flourish_order_status="Created")
+        return original_save_form(self, request, form, change)
+
+    monkeypatch.setattr(OrderAdmin, "save_form", flourish_moved_meanwhile)
+
+    response = agent.client.post(change_url(order), order_form(order, notes="later"))
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.notes, order.flourish_order_status) == ("later", "Created")
+
+
+def test_an_order_keeps_a_line_whose_item_became_inactive(agent, make_order, sandbox_item):
+    order = make_order()
+    line = order.lines.get()
+    line.item.is_active = False
+    line.item.save()
+    elsewhere = sandbox_item("102")
+    elsewhere.is_active = False
+    elsewhere.save()
+
+    page = agent.client.get(change_url(order))
+    choices = page.context["inline_admin_formsets"][0].formset.forms[0].fields["item"].queryset
+    assert line.item in choices and elsewhere not in choices
+
+    response = agent.client.post(change_url(order), order_form(order, notes="call first"))
+
+    assert response.status_code == 302, response.context["errors"]
+    order.refresh_from_db()
+    assert order.notes == "call first"
+    from ordo_integration.orders import services
+
+    assert f"Item {line.item.sku} ({line.item.name}) is inactive." in services.confirm_errors(order)
+
+
+def test_a_superuser_adds_an_order_for_an_organization(
+    superuser, client, organization, known_customer, license_b, sandbox_item
+):
+    item = sandbox_item("101")
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:orders_order_add"),
+        {
+            "organization": organization.pk,
+            "number": "",
+            "customer": known_customer.pk,
+            "license": license_b.pk,
+            "payment_terms": "cod",
+            "notes": "",
+            **line_formset(
+                rows=[{"item": item.pk, "quantity": "1", "unit_price": "25", "discount": "0"}]
+            ),
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    order = Order.objects.get()
+    assert (order.organization, order.number) == (organization, "ORD-000001")
