@@ -72,7 +72,10 @@ def test_it_creates_the_destination_from_the_customer_when_flourish_has_none(
     from tests.factories import CustomerFactory
 
     newcomer = CustomerFactory(
-        organization=organization, name="Brand New Buds", license_number="C10-0009999-LIC"
+        organization=organization,
+        name="Brand New Buds",
+        license_number="C10-0009999-LIC",
+        license_type="Retailer",
     )
     order = make_order(customer=newcomer)
     push = confirmed_push(order, agent.user)
@@ -81,10 +84,11 @@ def test_it_creates_the_destination_from_the_customer_when_flourish_has_none(
 
     (created,) = sandbox_orders_for(sandbox, order.number)
     destination = sandbox.state.destinations[created["destination_id"]]
-    assert (destination["name"], destination["license_number"]) == (
-        "Brand New Buds",
-        "C10-0009999-LIC",
-    )
+    assert (
+        destination["name"],
+        destination["license_number"],
+        destination["license_type"],
+    ) == ("Brand New Buds", "C10-0009999-LIC", "Retailer")
 
 
 def test_it_sends_the_agents_sales_rep_when_the_facility_requires_one(
@@ -99,6 +103,26 @@ def test_it_sends_the_agents_sales_rep_when_the_facility_requires_one(
 
     (created,) = sandbox_orders_for(sandbox, order.number)
     assert created["sales_rep_id"] == 1  # Ana Ruiz, matched by email
+
+
+def test_it_sends_an_agent_flourish_does_not_know_as_a_new_sales_rep_by_email(
+    make_order, agent, license_a, sandbox
+):
+    agent.user.email = "sam.new@example.com"
+    agent.user.first_name, agent.user.last_name = "Sam", "New"
+    agent.user.save()
+    order = make_order(license=license_a)
+    push = confirmed_push(order, agent.user)
+
+    assert order_sync.push_order(push.pk).result == PushResult.SUCCEEDED
+
+    (created,) = sandbox_orders_for(sandbox, order.number)
+    rep = sandbox.state.sales_rep(created["sales_rep_id"])
+    assert (rep["email"], rep["first_name"], rep["last_name"]) == (
+        "sam.new@example.com",
+        "Sam",
+        "New",
+    )
 
 
 def test_it_retries_server_errors_and_still_creates_one_order(make_order, agent, sandbox):
