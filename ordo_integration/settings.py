@@ -190,10 +190,13 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "broker-processed").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "broker-control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        # Broadcast messages (celery inspect / control); kombu's default is ./control.
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 else:
