@@ -85,18 +85,23 @@ def blast(
 
 
 def run(count: int = EVENT_COUNT, concurrency: int = CONCURRENCY) -> list[dict[str, Any]]:
-    # A queue of our own, so that only the bench's worker takes the bench's events.
-    os.environ.setdefault("CELERY_QUEUE", f"bench-{uuid.uuid4().hex[:12]}")
+    tag = uuid.uuid4().hex[:8]
+    # A queue of our own, so that only the bench's worker takes the bench's events. Set in the
+    # environment (gunicorn and the worker read it) and in settings, which may have been read
+    # already when ``python -m bench`` set Django up (tests.live reads the queue from there).
+    queue = os.environ["CELERY_QUEUE"] = f"bench-webhooks-{tag}"
     # Production's broker (design.md §5) when this machine has one, as the tests do.
     if "CELERY_BROKER_URL" not in os.environ and _redis_answers():
         os.environ["CELERY_BROKER_URL"] = LOCAL_REDIS
     from bench.inventory import _setup_django, throwaway_database
 
     _setup_django()
+    from django.conf import settings
     from django.db import connection
 
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+
     from flourish_sandbox.testing import running_sandbox
-    from ordo_integration.celery import app
     from sync.models import ProcessingState, Verdict, WebhookEvent
     from sync.setup import webhook_path
     from tests.factories import OrganizationFactory
@@ -104,7 +109,6 @@ def run(count: int = EVENT_COUNT, concurrency: int = CONCURRENCY) -> list[dict[s
     from tests.reliability.conftest import signed_headers, warehouse_history, wire
     from tests.reliability.processes import GunicornProcess
 
-    tag = uuid.uuid4().hex[:8]
     with (
         running_sandbox(api_key="bench-key", seed="demo") as sandbox,
         throwaway_database("webhooks"),
@@ -127,7 +131,6 @@ def run(count: int = EVENT_COUNT, concurrency: int = CONCURRENCY) -> list[dict[s
             },
         )
         worker = WorkerProcess(f"bench-webhooks-{tag}")
-        app.control.purge()
         portal.start()
         try:
             endpoint = portal.url + webhook_path(integration)
@@ -159,7 +162,6 @@ def run(count: int = EVENT_COUNT, concurrency: int = CONCURRENCY) -> list[dict[s
         finally:
             worker.stop()
             portal.stop()
-            app.control.purge()
 
     bare_rps = len(measured) / bare_wall
     intake_rps = len(measured) / wall
