@@ -323,9 +323,16 @@ def push_order(push_id: int) -> PushReport:
     2. The push row is then locked (skip_locked) for the whole exchange with Flourish: a second
        run of the same push finds it locked and stops; a run killed mid-request releases the lock
        with its database connection, and acks_late redelivers the task.
-    3. Under the lock: after any uncertain earlier attempt, look for the order by
-       ``original_order_id`` first and adopt it instead of sending again (§4.10 has no filter on
-       that field, so the client scans orders created since the push).
+    3. Under the lock: after any uncertain earlier attempt, wait until Flourish has settled
+       (``ambiguous_settle_seconds``), then look for the order by ``original_order_id`` first
+       and adopt it instead of sending again (§4.10 has no filter on that field, so the client
+       scans orders created since the push).
+    4. Failures before the POST are retryable, after it ambiguous (unless Flourish refused for
+       good); retries back off up to PUSH_BACKOFF_CAP_SECONDS and stop, FAILED, once the push
+       has been queued for ``give_up_after_seconds``.
+
+    An unexpected exception rolls the run back: the push stays queued, with an "in flight"
+    attempt, for the task's next delivery or ``requeue_stalled_pushes``.
     """
     if not OrderPush.objects.filter(pk=push_id, state=PushState.QUEUED).exists():
         if not OrderPush.objects.filter(pk=push_id).exists():
