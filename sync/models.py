@@ -221,6 +221,7 @@ class OrderPush(models.Model):
 
     class Meta:
         verbose_name = "order push"
+        verbose_name_plural = "order pushes"
 
     def __str__(self) -> str:
         return f"Push of {self.order} ({self.state})"

@@ -44,6 +44,8 @@ READ_ONLY_BANNER = (
     "here."
 )
 
+CENTS = Decimal("0.01")
+
 
 @admin.register(Customer)
 class CustomerAdmin(OrganizationScopedAdmin):
@@ -62,7 +64,7 @@ class OrderLineInline(ScopedForeignKeysMixin, admin.TabularInline):
     def line_total_display(self, line: OrderLine) -> Decimal | str:
         if line.pk is None:
             return "—"
-        return line.line_total
+        return line.line_total.quantize(CENTS)
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         # The item choices depend on the order (formfield_for_foreignkey gets no obj). Kept on
@@ -142,7 +144,7 @@ class OrderAdmin(OrganizationScopedAdmin):
     def total_display(self, order: Order) -> Decimal | str:
         if order.pk is None:
             return "—"
-        return order.total
+        return order.total.quantize(CENTS)
 
     # -- read-only from Confirm on -----------------------------------------------------------------
 
