@@ -52,8 +52,6 @@ class WorkerProcess:
             "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
             **self.extra_env,
         }
-        if "CELERY_BROKER_URL" in os.environ:
-            env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
         log = self.log_path.open("ab")
         offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
