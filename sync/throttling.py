@@ -26,12 +26,11 @@ class PerIntegrationThrottle(BaseThrottle):
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         key = f"webhook-rate:{view.kwargs.get('integration_uuid')}:{window}"
-        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr: this delivery opens the window
-            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-            count = 1
+            count = cache.incr(key)  # one round trip for every delivery but a window's first
+        except ValueError:  # no counter yet: this delivery opens the window (unless another
+            # process opened it meanwhile)
+            count = 1 if cache.add(key, 1, timeout=WINDOW_SECONDS * 2) else cache.incr(key)
         if count <= limit:
             return True
         self.retry_after_seconds = (window + 1) * WINDOW_SECONDS - now

@@ -240,20 +240,19 @@ def _accept(
         "headers": recorded,
         "body_sha256": body_sha256,
     }
-    original = _accepted_with_body(integration, body_sha256)
-    if original is None:
-        try:
-            # The savepoint lets a concurrent identical delivery lose the race on the partial
-            # unique constraint webhook_accepted_once_per_body and be recorded as a duplicate.
-            with transaction.atomic():
-                event = WebhookEvent.objects.create(
-                    **fields, verdict=Verdict.ACCEPTED, state=ProcessingState.PENDING
-                )
-        except IntegrityError:
-            original = _accepted_with_body(integration, body_sha256)
-        else:
-            enqueue_processing(event.pk)
-            return Answer(200, {"status": "accepted", "event": event.pk}, event)
+    try:
+        # No look-up first: the partial unique constraint webhook_accepted_once_per_body decides,
+        # also between two identical deliveries arriving at once. The atomic block (a savepoint
+        # when nested) keeps the connection usable after the IntegrityError.
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                **fields, verdict=Verdict.ACCEPTED, state=ProcessingState.PENDING
+            )
+    except IntegrityError:
+        original = _accepted_with_body(integration, body_sha256)
+    else:
+        enqueue_processing(event.pk)
+        return Answer(200, {"status": "accepted", "event": event.pk}, event)
     duplicate = WebhookEvent.objects.create(
         **fields,
         verdict=Verdict.DUPLICATE,
