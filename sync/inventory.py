@@ -488,7 +488,10 @@ def fetch_batches(
     Stock is asked by ``item_id`` (≤ 50 per call, the client chunks; §4.5) rather than by paging
     each facility's whole summary: for the items we keep, that is never more calls, and fewer
     as soon as some brands are not ours. Pure HTTP: no database access (runs on a thread)."""
-    for chunk in _chunked(items, batch_size or batch_items()):
+    for listed in _chunked(items, batch_size or batch_items()):
+        # Offset paging over a list that changes meanwhile can hand out an item twice; one
+        # upsert statement cannot touch a row twice (PostgreSQL refuses), so keep the last copy.
+        chunk = list({flourish_item.id: flourish_item for flourish_item in listed}.values())
         ids = [flourish_item.id for flourish_item in chunk if matcher.match(flourish_item.brand)]
         stock = {
             facility_id: list(client.inventory_summary(facility_id, item_ids=ids)) if ids else []
@@ -716,7 +719,9 @@ class _Runner:
         run.error = error
         run.finished_at = timezone.now()
         self.report("Done." if state == SyncState.SUCCEEDED else "Failed.")
-        SyncRun.objects.filter(pk=run.pk).update(
+        # Only a run still marked running is finished: one released meanwhile as abandoned
+        # (and perhaps already followed by another run) keeps its verdict.
+        SyncRun.objects.filter(pk=run.pk, state=SyncState.RUNNING).update(
             state=run.state, error=run.error, finished_at=run.finished_at
         )
 
@@ -756,9 +761,32 @@ def run_sync(sync_run_id: int, on_progress: ProgressCallback | None = None) -> S
     return run
 
 
+def full_sync_every() -> dt.timedelta:
+    return dt.timedelta(hours=getattr(settings, "INVENTORY_FULL_SYNC_EVERY_HOURS", 24))
+
+
+def _full_run_due(organization: Organization, now: dt.datetime) -> bool:
+    """A delta run cannot see what Flourish deleted, nor the items of a brand or the stock of a
+    license added in Ordo since (nothing about them changed in Flourish): a scheduled full run
+    once a day, and whenever brands or licenses changed after the last full run, catches up."""
+    last_full = (
+        SyncRun.objects.filter(
+            organization=organization, state=SyncState.SUCCEEDED, mode=SyncMode.FULL
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if last_full is None or now - last_full.started_at >= full_sync_every():
+        return True
+    return (
+        organization.brands.filter(created_at__gt=last_full.started_at).exists()
+        or organization.licenses.filter(created_at__gt=last_full.started_at).exists()
+    )
+
+
 def sync_due_inventories(now: dt.datetime | None = None) -> list[SyncRun]:
-    """Beat: start a delta run for each enabled integration whose interval has passed since its
-    last successful run (a full run if it never succeeded). Already running: skipped."""
+    """Beat: start a run for each enabled integration whose interval has passed since its last
+    successful run: a delta run, or a full one when ``_full_run_due``. Already running: skipped."""
     now = now or timezone.now()
     started: list[SyncRun] = []
     integrations = (
@@ -771,7 +799,8 @@ def sync_due_inventories(now: dt.datetime | None = None) -> list[SyncRun]:
         interval = dt.timedelta(minutes=integration.inventory_sync_interval_minutes)
         if last is not None and now - last.started_at < interval:
             continue
-        run = start_sync(integration.organization, SyncTrigger.SCHEDULE, SyncMode.DELTA)
+        mode = SyncMode.FULL if _full_run_due(integration.organization, now) else SyncMode.DELTA
+        run = start_sync(integration.organization, SyncTrigger.SCHEDULE, mode)
         if run is not None:
             started.append(run)
     return started

@@ -413,6 +413,11 @@ def _apply(event: WebhookEvent, integration: FlourishIntegration) -> Processed:
         return _finish(event, ProcessingState.SKIPPED_STALE)
     if parsed.resource_type == "order":
         handler(integration, parsed.data, "webhook")
+    elif parsed.resource_type == "item" and parsed.action == "delete" and resource_id:
+        # The record of a deleted item would bring it back if applied: it becomes inactive.
+        from .inventory import deactivate_item
+
+        deactivate_item(integration, resource_id)
     else:
         handler(integration, parsed.data)
     return _finish(event, ProcessingState.DONE)
