@@ -44,6 +44,7 @@ from ordo_integration.organizations.setup import SetupStep, register_provider
 
 from .client import client_for
 from .models import FacilityLink, FlourishIntegration, SyncMode, SyncRun, SyncState, SyncTrigger
+from .setup import link_unlinked_licenses
 
 logger = logging.getLogger(__name__)
 
@@ -131,23 +132,8 @@ def ensure_facility_links(
             "pk", "license_number"
         )
     )
-    if not missing:
-        return linked
-    client = client or client_for(integration)
-    by_number = {f.license_number: f for f in client.list_facilities() if f.license_number}
-    for license in missing:
-        facility = by_number.get(license.license_number)
-        if facility is None:
-            continue
-        FacilityLink.objects.update_or_create(
-            license=license,
-            defaults={
-                "facility_id": facility.id,
-                "facility_name": facility.facility_name,
-                "sales_rep_required": facility.sales_rep_required_for_outbound,
-            },
-        )
-        linked[facility.id] = license.pk
+    for license_id, link in link_unlinked_licenses(integration, missing, client).items():
+        linked[link.facility_id] = license_id
     return linked
 
 

@@ -57,6 +57,7 @@ from ordo_integration.organizations.models import License
 
 from .client import client_for
 from .models import FacilityLink, FlourishIntegration, OrderPush, PushAttempt, PushState
+from .setup import link_unlinked_licenses
 
 logger = logging.getLogger(__name__)
 
@@ -151,18 +152,7 @@ def facility_link_for(
     if link is not None:
         return link
     try:
-        client = client or client_for(integration)
-        for facility in client.list_facilities():
-            if (facility.license_number or "").strip() == license.license_number.strip():
-                link, _ = FacilityLink.objects.update_or_create(
-                    license=license,
-                    defaults={
-                        "facility_id": facility.id,
-                        "facility_name": facility.facility_name,
-                        "sales_rep_required": facility.sales_rep_required_for_outbound,
-                    },
-                )
-                return link
+        return link_unlinked_licenses(integration, [license], client).get(license.pk)
     except TransientError:
         raise
     except (FlourishError, ValueError) as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from flourish_client import SIGNATURE_HEADER, AuthError, Facility, FlourishError
+from flourish_client import SIGNATURE_HEADER, AuthError, Facility, FlourishClient, FlourishError
 from ordo_integration.organizations.models import Brand, License, Organization
 
 from .client import client_for
@@ -185,12 +186,47 @@ def check_connection(integration: FlourishIntegration) -> dict[str, Any]:
     return report
 
 
+def facilities_by_license_number(facilities: Iterable[Facility]) -> dict[str, Facility]:
+    return {f.license_number.strip(): f for f in facilities if f.license_number}
+
+
+def link_license(license: License, facility: Facility) -> FacilityLink:
+    """Record that ``license`` is Flourish facility ``facility`` (its id is the FacilityID)."""
+    link, _ = FacilityLink.objects.update_or_create(
+        license=license,
+        defaults={
+            "facility_id": facility.id,
+            "facility_name": facility.facility_name,
+            "sales_rep_required": facility.sales_rep_required_for_outbound,
+        },
+    )
+    return link
+
+
+def link_unlinked_licenses(
+    integration: FlourishIntegration,
+    licenses: Iterable[License],
+    client: FlourishClient | None = None,
+) -> dict[int, FacilityLink]:
+    """Link each of ``licenses`` to the Flourish facility with its license number, when one
+    has it (§4.1: ``GET /facilities`` carries ``license_number``); returns the new links by
+    license id. Check connection normally made them; syncs and pushes call this for a license
+    added since. Flourish errors propagate: the caller knows whether to retry."""
+    licenses = list(licenses)
+    if not licenses:
+        return {}
+    client = client or client_for(integration)
+    by_number = facilities_by_license_number(client.list_facilities())
+    links = {}
+    for license in licenses:
+        facility = by_number.get(license.license_number.strip())
+        if facility is not None:
+            links[license.pk] = link_license(license, facility)
+    return links
+
+
 def _map_licenses(organization: Organization, facilities: list[Facility]) -> list[dict[str, Any]]:
-    by_number = {
-        facility.license_number.strip(): facility
-        for facility in facilities
-        if facility.license_number
-    }
+    by_number = facilities_by_license_number(facilities)
     rows = []
     for license in License.objects.filter(organization=organization).order_by("license_number"):
         facility = by_number.get(license.license_number.strip())
@@ -204,14 +240,7 @@ def _map_licenses(organization: Organization, facilities: list[Facility]) -> lis
                 }
             )
             continue
-        FacilityLink.objects.update_or_create(
-            license=license,
-            defaults={
-                "facility_id": facility.id,
-                "facility_name": facility.facility_name,
-                "sales_rep_required": facility.sales_rep_required_for_outbound,
-            },
-        )
+        link_license(license, facility)
         rows.append(
             {
                 "license_number": license.license_number,
