@@ -19,7 +19,11 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from ordo_integration.organizations.models import Brand, License
-from ordo_integration.organizations.scoping import OrganizationScopedAdmin, organization_of
+from ordo_integration.organizations.scoping import (
+    OrganizationScopedAdmin,
+    ReadOnlyAdminMixin,
+    organization_of,
+)
 
 from .models import Item, Stock
 
@@ -108,7 +112,7 @@ def render_sellable(stock: Stock | None) -> str:
 
 
 @admin.register(Item)
-class ItemAdmin(OrganizationScopedAdmin):
+class ItemAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     list_display_links = ["sku"]
     list_filter = [BrandFilter, LicenseFilter, StockLevelFilter, "is_active"]
     list_select_related = ["brand"]
@@ -159,15 +163,6 @@ class ItemAdmin(OrganizationScopedAdmin):
             "<br>".join(["{}: {}"] * len(rows)),
             *[part for s in rows for part in (s.license.license_number, render_sellable(s))],
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         extra_context = {**(extra_context or {}), "title": "Inventory & allocations"}

@@ -143,3 +143,17 @@ class OrganizationScopedAdmin(ScopedForeignKeysMixin, admin.ModelAdmin):
         if not request.user.is_superuser and self._owns_directly() and not change:
             obj.organization = organization_of(request.user)
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAdminMixin:
+    """For records the portal writes and people only read (items, sync runs): no add, change or
+    delete through the admin, whatever the user's permissions."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

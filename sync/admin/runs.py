@@ -16,7 +16,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
-from ordo_integration.organizations.scoping import OrganizationScopedAdmin, organization_of
+from ordo_integration.organizations.scoping import (
+    OrganizationScopedAdmin,
+    ReadOnlyAdminMixin,
+    organization_of,
+)
 from sync import inventory
 from sync.models import SyncMode, SyncRun, SyncState, SyncTrigger
 
@@ -27,7 +31,8 @@ COUNTERS = ("seen", "created", "updated", "unchanged", "deactivated", "api_calls
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(OrganizationScopedAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    # Runs are started by the Sync inventory button (which needs add_syncrun), never by a form.
     list_display = [
         "started_at",
         "mode",
@@ -56,16 +61,6 @@ class SyncRunAdmin(OrganizationScopedAdmin):
         "error",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Runs are started by the button (which needs add_syncrun), never by a form.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="skipped")
     def skipped_total(self, run: SyncRun) -> int:
