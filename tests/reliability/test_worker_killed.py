@@ -4,19 +4,23 @@ nothing lost, nothing applied twice (design.md §7).
 Flourish answers slowly (latency on every API call), so inventory events are being processed, with
 a transaction open, when the worker dies. The killed attempt's transaction dies with its database
 connection; acks_late leaves its message unacknowledged, and Redis hands it out again once the
-visibility timeout has passed (checked when a worker starts).
+visibility timeout has passed (checked when a worker starts). The rare message popped at the
+very instant of the kill is brought back by the beat's requeue of stalled events.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from ordo_integration.orders.models import OrderEvent
 from sync.models import ProcessingState, Verdict, WebhookEvent
+from sync.webhooks import STALLED_AFTER, requeue_stalled_events
 from tests.live import wait_for
 
 from .conftest import (
@@ -54,7 +58,17 @@ def test_it_loses_nothing_and_applies_nothing_twice_when_the_worker_is_killed(
 
     time.sleep(VISIBILITY_TIMEOUT_SECONDS + 1)
     restartable_worker.start()
-    wait_until_processed(integration, 90, "the rest of the batch after the restart")
+    deadline = time.monotonic() + 45
+    while unprocessed(integration) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stuck = unprocessed(integration)
+    if stuck:
+        # Kombu's Redis transport loses a message the killed worker had just popped but not yet
+        # recorded as unacknowledged (a window of microseconds): acks_late cannot bring that one
+        # back. The beat's safety net queues such a pending event once it has waited a while.
+        later = timezone.now() + STALLED_AFTER + dt.timedelta(seconds=1)
+        assert requeue_stalled_events(now=later) == stuck
+    wait_until_processed(integration, 60, "the rest of the batch after the restart")
 
     accepted = WebhookEvent.objects.filter(integration=integration, verdict=Verdict.ACCEPTED)
     assert accepted.count() == EVENTS
